@@ -1,0 +1,131 @@
+// swift-tools-version: 6.0
+// Quorum: a suite of Swift executables that trade Binance spot with an ensemble of models and talk
+// only over ZeroMQ publish/subscribe. Layout: ARCHITECTURE.md §7 (docs/architecture.md).
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+/// A service: `<Name>Core` (pure library) in Services/<Folder>/Core and its shell executable in Services/<Folder>/Main.
+func service(_ name: String, folder: String, executable: String, coreDeps: [Target.Dependency] = [], mainDeps: [Target.Dependency] = []) -> [Target] {
+    [
+        .target(name: "\(name)Core", dependencies: [.target(name: "Domain")] + coreDeps, path: "Services/\(folder)/Core", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: executable,
+            dependencies: [.target(name: "\(name)Core"), "Runtime", "Bus", "Wire", "Domain"] + mainDeps,
+            path: "Services/\(folder)/Main",
+            swiftSettings: swiftSettings
+        ),
+    ]
+}
+
+let package = Package(
+    name: "Quorum",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "quorum", targets: ["quorum"]),
+        .executable(name: "quorum-bus", targets: ["quorum-bus"]),
+        .executable(name: "quorum-collector", targets: ["quorum-collector"]),
+        .executable(name: "quorum-features", targets: ["quorum-features"]),
+        .executable(name: "quorum-predictor", targets: ["quorum-predictor"]),
+        .executable(name: "quorum-ensemble", targets: ["quorum-ensemble"]),
+        .executable(name: "quorum-riskgate", targets: ["quorum-riskgate"]),
+        .executable(name: "quorum-executor", targets: ["quorum-executor"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // Shared
+        .systemLibrary(name: "CZeroMQ", path: "Shared/CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
+        .target(name: "Domain", path: "Shared/Domain", swiftSettings: swiftSettings),
+        .target(
+            name: "Wire",
+            dependencies: ["Domain", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "Shared/Wire",
+            exclude: ["proto"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Bus",
+            dependencies: ["CZeroMQ", "Wire", "Domain", .product(name: "Logging", package: "swift-log")],
+            path: "Shared/Bus",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Runtime",
+            dependencies: [
+                "Bus", "Wire", "Domain",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/Runtime",
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "TestKit", dependencies: ["Domain", "Wire", "Bus"], path: "Shared/TestKit", swiftSettings: swiftSettings),
+    ]
+    + service("Bus", folder: "Bus", executable: "quorum-bus")
+    + service("Collector", folder: "Collector", executable: "quorum-collector")
+    + service("FeatureService", folder: "FeatureService", executable: "quorum-features")
+    + service("Predictor", folder: "Predictor", executable: "quorum-predictor")
+    + service("Ensemble", folder: "Ensemble", executable: "quorum-ensemble")
+    + service("RiskGate", folder: "RiskGate", executable: "quorum-riskgate")
+    + service("Executor", folder: "Executor", executable: "quorum-executor",
+              mainDeps: [.product(name: "GRDB", package: "GRDB.swift")])
+    + [
+        // Research: labels, training, the in-process chain of all cores (backtest, parity reference).
+        .target(
+            name: "Research",
+            dependencies: ["Domain", "CollectorCore", "FeatureServiceCore", "PredictorCore", "EnsembleCore", "RiskGateCore", "ExecutorCore"],
+            path: "Tools/Research",
+            swiftSettings: swiftSettings
+        ),
+        // `quorum up`: runs compose/compose.yaml as local processes.
+        .target(
+            name: "Launcher",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            path: "Tools/Launcher",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "quorum",
+            dependencies: [
+                "Research", "Launcher", "Runtime", "Bus", "Wire", "Domain",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Tools/quorum",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "quorum-bench",
+            dependencies: ["CZeroMQ", "Bus", "Wire", "Domain", "Research", "FeatureServiceCore"],
+            path: "Tools/Bench",
+            swiftSettings: swiftSettings
+        ),
+        // Tests
+        .testTarget(name: "DomainTests", dependencies: ["Domain", "TestKit"], swiftSettings: swiftSettings),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "Domain", "Bus"], swiftSettings: swiftSettings),
+        .testTarget(name: "BusTests", dependencies: ["Bus", "Runtime", "BusCore", "Wire", "Domain", "TestKit"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CoreTests",
+            dependencies: ["Domain", "TestKit", "CollectorCore", "FeatureServiceCore", "PredictorCore", "EnsembleCore", "RiskGateCore", "ExecutorCore", "Research"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "LauncherTests", dependencies: ["Launcher"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["Domain", "TestKit", "Bus", "Wire", "Research", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,105 @@
+import Bus
+import CollectorCore
+import Domain
+import Foundation
+import Runtime
+import Wire
+
+// quorum-collector (replay mode): publishes the closed klines of a recorded CSV on
+// md.kline.<SYM>.<iv>. as if live, at REPLAY_SPEED bars per second. The Binance connection comes
+// with the market-data issue. Before replaying it waits until every service named in
+// REPLAY_WAIT_FOR_SUBSCRIBERS has been up (heartbeating) for REPLAY_SETTLE_MS, so no kline is
+// published before its subscribers listen.
+await ServiceMain.run(service: "collector") { env in
+    let file = env.requiredString("REPLAY_FILE", "kline CSV to replay (Binance layout)")
+    let symbol = env.string("SYMBOL", default: "BTCUSDT", "symbol of the series")
+    let interval = env.interval("INTERVAL", default: .fiveMinutes, "kline interval of the series")
+    let speed = env.double("REPLAY_SPEED", default: 1000, range: 0...1_000_000, "bars per second; 0 = as fast as possible")
+    let fromText = env.string("REPLAY_FROM", default: "", "first UTC day to replay (YYYY-MM-DD), inclusive")
+    let toText = env.string("REPLAY_TO", default: "", "UTC day to stop before (YYYY-MM-DD), exclusive")
+    let waitFor = env.list("REPLAY_WAIT_FOR_SUBSCRIBERS", default: [], "services whose heartbeats must be seen before replaying")
+    let settleMs = env.int("REPLAY_SETTLE_MS", default: 500, range: 0...60_000, "uptime a waited-for service must report")
+    let waitTimeoutMs = env.int("REPLAY_WAIT_TIMEOUT_MS", default: 60_000, range: 0...3_600_000, "give up waiting after this long and replay anyway")
+    var from: Timestamp? = nil, to: Timestamp? = nil
+    if !fromText.isEmpty { from = Timestamp(utcDate: fromText); if from == nil { env.fail("REPLAY_FROM=\"\(fromText)\" is not a YYYY-MM-DD date") } }
+    if !toText.isEmpty { to = Timestamp(utcDate: toText); if to == nil { env.fail("REPLAY_TO=\"\(toText)\" is not a YYYY-MM-DD date") } }
+    if let from, let to, from >= to { env.fail("REPLAY_FROM must be before REPLAY_TO") }
+    if !file.isEmpty && !FileManager.default.fileExists(atPath: file) { env.fail("REPLAY_FILE=\"\(file)\" does not exist") }
+
+    let range = (from ?? Timestamp(nanoseconds: Int64.min))..<(to ?? Timestamp(nanoseconds: Int64.max))
+    return { node in
+        let klines: [Kline]
+        do {
+            klines = try KlineCSV.read(path: file, symbol: symbol, interval: interval, openTimes: range)
+        } catch {
+            node.logger.critical("cannot read the replay file", metadata: ["error": "\(error)"])
+            throw error
+        }
+        node.logger.info("replay loaded", metadata: ["replay.klines": "\(klines.count)", "replay.file": "\(file)", "replay.speed": "\(speed)"])
+        ServiceMain.status.set("waiting")
+        if !waitFor.isEmpty {
+            await waitForServices(node: node, names: Set(waitFor), settleMs: Int64(settleMs), timeoutMs: waitTimeoutMs)
+        }
+        ServiceMain.status.set("replaying")
+        var replay = KlineReplay(klines: klines, barsPerSecond: speed)
+        var guardian = KlineSeriesGuard()
+        let topic = Topic.kline(symbol: symbol, interval: interval.name)
+        while !replay.isFinished && !Task.isCancelled {
+            let now = WallClock.monotonicNanoseconds()
+            let due = replay.due(atMonotonic: now)
+            for kline in due {
+                switch guardian.check(kline) {
+                case .accept:
+                    node.publish(.kline(Quorum_V1_Kline(kline)), topic: topic, eventTime: kline.closeTime,
+                                 traceID: "\(kline.symbol).\(kline.interval.name).\(kline.openTime.milliseconds)")
+                    node.counters.increment("klines_published")
+                case .reject(let reason):
+                    node.drop(reason: reason, detail: "kline \(kline.bar)")
+                }
+            }
+            if let offset = replay.nextDueOffsetNanoseconds(), let start = replay.startedAt {
+                let target = start + offset
+                let current = WallClock.monotonicNanoseconds()
+                if target > current { try? await Task.sleep(for: .nanoseconds(Int64(target - current))) }
+            } else {
+                await Task.yield()
+            }
+        }
+        node.counters.set("series_gaps", to: UInt64(guardian.gaps))
+        ServiceMain.status.set("done")
+        node.logger.info("replay done", metadata: ["replay.published": "\(node.counters["klines_published"])"])
+        await waitForShutdown()
+    }
+}
+
+/// Waits until each named service has heartbeated with at least `settleMs` of uptime.
+func waitForServices(node: BusNode, names: Set<String>, settleMs: Int64, timeoutMs: Int) async {
+    guard let inbound = try? node.subscribe([Topic.Prefix.heartbeats]) else { return }
+    let deadline = WallClock.monotonicNanoseconds() + UInt64(timeoutMs) * 1_000_000
+    let ready = ReadySet()
+    let timeout = Task {
+        while WallClock.monotonicNanoseconds() < deadline && !Task.isCancelled { try? await Task.sleep(for: .milliseconds(100)) }
+        if !Task.isCancelled { ready.timedOut() }
+    }
+    for await envelope in inbound {
+        if ready.isTimedOut { break }
+        guard case .heartbeat(let hb) = envelope.payload, names.contains(hb.service), hb.uptimeMs >= settleMs else { continue }
+        if ready.insert(hb.service) == names.count { break }
+    }
+    timeout.cancel()
+    if ready.isTimedOut {
+        node.logger.warning("replaying without every subscriber", metadata: ["missing": "\(names.subtracting(ready.names).sorted())"])
+    } else {
+        node.logger.info("subscribers ready", metadata: ["services": "\(names.sorted())"])
+    }
+}
+
+final class ReadySet: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: Set<String> = []
+    private var expired = false
+    func insert(_ name: String) -> Int { lock.lock(); defer { lock.unlock() }; seen.insert(name); return seen.count }
+    var names: Set<String> { lock.lock(); defer { lock.unlock() }; return seen }
+    func timedOut() { lock.lock(); expired = true; lock.unlock() }
+    var isTimedOut: Bool { lock.lock(); defer { lock.unlock() }; return expired }
+}

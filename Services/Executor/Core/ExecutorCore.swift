@@ -1,0 +1,284 @@
+import Domain
+
+/// The Executor's decisions: journals and acknowledges intents exactly once and paper-fills them
+/// on closed klines, in event time.
+///
+/// **Entry.** A long intent for bar B enters at the open of kline `B.next` of the same symbol and
+/// interval, whether that kline arrives before the intent (it is kept in a per-series buffer) or
+/// after it. If that kline opens after `intent.expiresAt`, or the series has already moved past it
+/// without it (a gap, or it left the buffer), the intent is acknowledged `expired` and never
+/// executed. The intent's own bar is never used for the entry.
+///
+/// **Exit.** On every kline from the entry kline on (including it), in this order: a kline that
+/// opens at or above the take-profit exits there at its open; one that opens at or below the stop
+/// exits there at its open (a gap: the open is the first price of the bar, so the level crossed at
+/// the open was hit first; on the entry kline the open is the entry price); otherwise low ≤ stop
+/// exits at the stop (the stop first when both levels are inside one bar), else high ≥ take-profit
+/// exits at the take-profit.
+///
+/// **Money.** notional = price × quantity (rounded to 1e-8, half to even); fee = feeRate × notional
+/// rounded up to 1e-8, in quote; the exit's realized P&L = (exit − entry) × quantity − entry fee −
+/// exit fee. Every report's event time is the open time of the kline it filled in.
+///
+/// **Watermark.** After each intent or kline the core emits, after the reports it caused,
+/// ``Output/watermark(_:)`` for the symbol: `intentsSeen` distinct intents, and `through`, a time
+/// such that no report with an event time at or before it will follow for the intents counted.
+/// With no live intent of the symbol it is the close time of the newest kline processed (over the
+/// symbol's intervals); otherwise it is the earliest time a live intent could still report at
+/// (its entry kline's open when waiting to enter, the next kline's open when in a position), less
+/// one millisecond. With one interval per symbol this equals "the newest kline processed"; with
+/// several (1m and 5m) it stays correct where the newest open time would not.
+///
+/// ```swift
+/// var core = ExecutorCore(configuration: .init())
+/// core.handle(.intent(intent), now: now)   // [.journalIntent, .ack(accepted), .watermark]
+/// core.handle(.kline(next), now: now)      // [.report(entry), (.report(exit)), .watermark]
+/// ```
+public struct ExecutorCore: Sendable {
+    /// A message the Executor reads.
+    public enum Input: Sendable, Hashable {
+        /// An approved trade from the RiskGate (`intent.<SYM>.`), possibly re-published.
+        case intent(TradeIntent)
+        /// A kline of the market (`md.kline.<SYM>.<iv>.`); only closed klines are used.
+        case kline(Kline)
+    }
+
+    /// What the shell must do, in order.
+    public enum Output: Sendable, Hashable {
+        /// Persist the intent (unique id) before acting on anything that follows.
+        case journalIntent(TradeIntent)
+        /// Publish on `exec.ack.`.
+        case ack(IntentAck)
+        /// Publish on `exec.report.<SYM>.`.
+        case report(ExecutionReport)
+        /// Publish after the reports it follows (the RiskGate's event-time barrier).
+        case watermark(ExecutionWatermark)
+    }
+
+    /// A symbol and interval: klines of one series.
+    struct SeriesKey: Hashable, Sendable {
+        var symbol: String
+        var interval: Interval
+
+        init(_ bar: BarKey) {
+            symbol = bar.symbol
+            interval = bar.interval
+        }
+    }
+
+    /// A filled entry.
+    struct Fill: Sendable, Hashable {
+        var price: Price
+        var fee: Decimal8
+    }
+
+    /// An accepted intent not yet finished: waiting for its entry kline, or in a position.
+    struct Position: Sendable {
+        var intent: TradeIntent
+        var entry: Fill?
+
+        var entryOpenTime: Timestamp { intent.bar.next.openTime }
+    }
+
+    public let configuration: Configuration
+    private var seen: Set<IntentID> = []
+    private var intentsSeen: [String: Int] = [:]
+    private var live: [IntentID: Position] = [:]
+    private var buffers: [SeriesKey: KlineBuffer] = [:]
+
+    /// A core for a valid configuration (an invalid one is a broken invariant).
+    ///
+    /// After a restart, pass the journal: `journal` holds every intent journaled before (their ids
+    /// are answered `duplicate` and count in `intentsSeen`); those not in `finished` (the shell
+    /// knows an intent is finished when it recorded its exit report or an `expired`/`rejected`
+    /// ack) wait for their entry kline again. Paper positions are not rebuilt: one whose entry
+    /// kline was already processed before the restart ends with an `expired` ack when the next
+    /// kline of its series shows that kline has passed.
+    public init(configuration: Configuration, journal: [TradeIntent] = [], finished: Set<IntentID> = []) {
+        do { try configuration.validate() } catch { preconditionFailure(error.description) }
+        self.configuration = configuration
+        for intent in journal where seen.insert(intent.id).inserted {
+            intentsSeen[intent.bar.symbol, default: 0] += 1
+            if !finished.contains(intent.id), Self.rejection(of: intent) == nil, intent.bar.next.openTime <= intent.expiresAt {
+                live[intent.id] = Position(intent: intent, entry: nil)
+            }
+        }
+    }
+
+    /// Handles one message. `now` is not used: fills and expiry depend on event time only.
+    public mutating func handle(_ input: Input, now: Timestamp) -> [Output] {
+        switch input {
+        case .intent(let intent):
+            return receive(intent)
+        case .kline(let kline):
+            return receive(kline)
+        }
+    }
+
+    /// Intents accepted and not finished (for metrics and tests).
+    public var liveIntentCount: Int { live.count }
+
+    // MARK: - Intents
+
+    private mutating func receive(_ intent: TradeIntent) -> [Output] {
+        let symbol = intent.bar.symbol
+        guard seen.insert(intent.id).inserted else {
+            return [.ack(IntentAck(intentID: intent.id, symbol: symbol, status: .duplicate))]
+        }
+        intentsSeen[symbol, default: 0] += 1
+        var outputs: [Output] = [.journalIntent(intent)]
+        outputs += admit(intent)
+        outputs.append(.watermark(watermark(for: symbol)))
+        return outputs
+    }
+
+    /// Acknowledges a new intent and, when its entry kline is already buffered, fills it at once as
+    /// if the klines had come after it.
+    private mutating func admit(_ intent: TradeIntent) -> [Output] {
+        let symbol = intent.bar.symbol
+        if let reason = Self.rejection(of: intent) {
+            return [.ack(IntentAck(intentID: intent.id, symbol: symbol, status: .rejected, reason: reason))]
+        }
+        let entryOpen = intent.bar.next.openTime
+        if entryOpen > intent.expiresAt {
+            return [.ack(IntentAck(
+                intentID: intent.id, symbol: symbol, status: .expired,
+                reason: "entry kline opens at \(entryOpen), after the expiry \(intent.expiresAt)"
+            ))]
+        }
+        let buffered = buffers[SeriesKey(intent.bar)]
+        if let latest = buffered?.latestOpen, latest >= entryOpen, buffered?.kline(openingAt: entryOpen) == nil {
+            return [.ack(IntentAck(
+                intentID: intent.id, symbol: symbol, status: .expired,
+                reason: "entry kline \(entryOpen) is not available (missing or no longer buffered)"
+            ))]
+        }
+        var outputs: [Output] = [.ack(IntentAck(intentID: intent.id, symbol: symbol, status: .accepted))]
+        live[intent.id] = Position(intent: intent, entry: nil)
+        for kline in buffered?.klines(openingFrom: entryOpen) ?? [] {
+            guard live[intent.id] != nil else { break }
+            outputs += advance(intent.id, on: kline)
+        }
+        return outputs
+    }
+
+    /// Why an intent is refused at once, or nil.
+    static func rejection(of intent: TradeIntent) -> String? {
+        if intent.side != .buy { return "short selling not supported on spot" }
+        if !intent.shadow { return "live trading disabled: this executor only paper-fills shadow intents" }
+        if intent.quantity <= .zero { return "invalid intent: quantity must be > 0" }
+        if intent.stopLoss <= .zero || intent.takeProfit <= intent.stopLoss {
+            return "invalid intent: needs 0 < stopLoss < takeProfit"
+        }
+        return nil
+    }
+
+    // MARK: - Klines
+
+    private mutating func receive(_ kline: Kline) -> [Output] {
+        guard kline.isClosed else { return [] }
+        let key = SeriesKey(kline.bar)
+        var buffer = buffers[key] ?? KlineBuffer(capacity: configuration.klineBufferSize)
+        // A repeated or out-of-order kline changes nothing: the series has moved past it.
+        if let latest = buffer.latestOpen, kline.openTime <= latest { return [] }
+        buffer.append(kline)
+        buffers[key] = buffer
+
+        var outputs: [Output] = []
+        let affected = live.values
+            .filter { SeriesKey($0.intent.bar) == key }
+            .sorted { ($0.intent.bar.openTime, $0.intent.id) < ($1.intent.bar.openTime, $1.intent.id) }
+            .map(\.intent.id)
+        for id in affected {
+            outputs += advance(id, on: kline)
+        }
+        outputs.append(.watermark(watermark(for: kline.symbol)))
+        return outputs
+    }
+
+    /// Applies one kline (of the intent's series, at or after its entry kline in time) to a live intent.
+    private mutating func advance(_ id: IntentID, on kline: Kline) -> [Output] {
+        guard var position = live[id] else { return [] }
+        let intent = position.intent
+        var outputs: [Output] = []
+        if position.entry == nil {
+            if kline.openTime < position.entryOpenTime { return [] }
+            if kline.openTime > position.entryOpenTime {
+                live[id] = nil
+                return [.ack(IntentAck(
+                    intentID: id, symbol: intent.bar.symbol, status: .expired,
+                    reason: "entry kline \(position.entryOpenTime) never arrived; the series moved on to \(kline.openTime)"
+                ))]
+            }
+            let fee = fee(price: kline.open, quantity: intent.quantity)
+            position.entry = Fill(price: kline.open, fee: fee)
+            outputs.append(.report(report(intent, leg: .entry, side: .buy, price: kline.open, fee: fee, pnl: .zero, at: kline.openTime)))
+        }
+        guard let entry = position.entry else { return outputs }
+        if let exit = Self.exit(stopLoss: intent.stopLoss, takeProfit: intent.takeProfit, on: kline) {
+            let (leg, price) = exit
+            let exitFee = fee(price: price, quantity: intent.quantity)
+            let gross = (price - entry.price).multiplied(by: intent.quantity, rounding: .toNearestOrEven)
+            let pnl = gross - entry.fee - exitFee
+            outputs.append(.report(report(intent, leg: leg, side: .sell, price: price, fee: exitFee, pnl: pnl, at: kline.openTime)))
+            live[id] = nil
+        } else {
+            live[id] = position
+        }
+        return outputs
+    }
+
+    /// Where a long position with these levels exits on this kline, if it does.
+    static func exit(stopLoss: Price, takeProfit: Price, on kline: Kline) -> (ExecutionReport.Leg, Price)? {
+        if kline.open >= takeProfit { return (.takeProfit, kline.open) }
+        if kline.open <= stopLoss { return (.stop, kline.open) }
+        if kline.low <= stopLoss { return (.stop, stopLoss) }
+        if kline.high >= takeProfit { return (.takeProfit, takeProfit) }
+        return nil
+    }
+
+    private func fee(price: Price, quantity: Quantity) -> Decimal8 {
+        let notional = price.multiplied(by: quantity, rounding: .toNearestOrEven)
+        return configuration.feeRate.multiplied(by: notional, rounding: .up)
+    }
+
+    private func report(
+        _ intent: TradeIntent, leg: ExecutionReport.Leg, side: Side, price: Price, fee: Decimal8, pnl: Decimal8, at time: Timestamp
+    ) -> ExecutionReport {
+        ExecutionReport(
+            intentID: intent.id, clientOrderID: intent.id.clientOrderID(leg: leg), symbol: intent.bar.symbol, leg: leg,
+            side: side, price: price, quantity: intent.quantity, fee: fee, realizedPnL: pnl, eventTime: time, shadow: true
+        )
+    }
+
+    // MARK: - Watermark
+
+    /// See the type's documentation for what `through` promises.
+    private func watermark(for symbol: String) -> ExecutionWatermark {
+        var earliestPending: Timestamp?
+        for position in live.values where position.intent.bar.symbol == symbol {
+            let next: Timestamp
+            if position.entry == nil {
+                next = position.entryOpenTime
+            } else {
+                let key = SeriesKey(position.intent.bar)
+                // In a position, so its entry kline was processed and the series has a newest kline.
+                next = buffers[key]!.latestOpen!.adding(milliseconds: key.interval.milliseconds)
+            }
+            earliestPending = min(earliestPending ?? next, next)
+        }
+        let through: Timestamp
+        if let earliestPending {
+            through = earliestPending.adding(milliseconds: -1)
+        } else {
+            var newestClose = Timestamp.zero
+            for (key, buffer) in buffers where key.symbol == symbol {
+                if let latest = buffer.latestOpen {
+                    newestClose = max(newestClose, latest.adding(milliseconds: key.interval.milliseconds - 1))
+                }
+            }
+            through = newestClose
+        }
+        return ExecutionWatermark(symbol: symbol, through: through, intentsSeen: intentsSeen[symbol, default: 0])
+    }
+}

@@ -1,0 +1,57 @@
+/// TA-Lib `RSI` (Wilder), default settings: `d_t = x_t − x_{t−1}`, `G = max(d, 0)`, `L = max(−d, 0)`;
+/// at t = n `AG = mean(G_1..G_n)`, `AL = mean(L_1..L_n)`; afterwards `AG_t = (AG_{t−1}·(n−1) + G_t)/n`
+/// (same for AL); `RSI = 100·AG/(AG + AL)`, and 0 when `AG + AL` is zero by TA-Lib's test
+/// (|v| < 1e-8). The first n bars are undefined. The operations are done in TA-Lib's order.
+/// TA-Lib refuses n < 2 (and ITB would silently return the input for n = 1), so the window is ≥ 2.
+public struct RelativeStrengthIndex: Indicator {
+    public static let function = "RSI"
+    public static let inputs = IndicatorInputs.anySingle
+    public static let minimumWindow = 2
+
+    public let field: BarField
+    public let window: Int
+    private var previous = 0.0
+    private var seen = 0
+    private var averageGain = 0.0
+    private var averageLoss = 0.0
+
+    public init(inputs: [BarField], window: Int) {
+        precondition(inputs.count == 1 && window >= 2, "RSI takes one input and a window ≥ 2")
+        self.field = inputs[0]
+        self.window = window
+    }
+
+    public var lookback: Int { window }
+
+    public mutating func update(_ bar: BarValues) -> Double {
+        let x = bar[field]
+        defer {
+            previous = x
+            seen += 1
+        }
+        if seen == 0 { return .nan }
+        let change = x - previous
+        let n = Double(window)
+        if seen < window {
+            if change < 0 { averageLoss -= change } else { averageGain += change }
+            return .nan
+        }
+        if seen == window {
+            if change < 0 { averageLoss -= change } else { averageGain += change }
+            averageLoss /= n
+            averageGain /= n
+        } else {
+            averageLoss *= n - 1
+            averageGain *= n - 1
+            if change < 0 { averageLoss -= change } else { averageGain += change }
+            averageLoss /= n
+            averageGain /= n
+        }
+        let total = averageGain + averageLoss
+        return Self.isZero(total) ? 0 : 100 * (averageGain / total)
+    }
+
+    /// TA-Lib's `TA_IS_ZERO`.
+    @inline(__always)
+    static func isZero(_ v: Double) -> Bool { -0.00000001 < v && v < 0.00000001 }
+}

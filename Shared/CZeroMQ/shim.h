@@ -1,0 +1,5 @@
+#ifndef CZEROMQ_SHIM_H
+#define CZEROMQ_SHIM_H
+#include <zmq.h>
+#include <errno.h>
+#endif

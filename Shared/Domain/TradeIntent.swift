@@ -1,0 +1,38 @@
+/// An approved trade: the RiskGate's order to the Executor. It must be neither lost nor doubled:
+/// it has a unique id and an expiry, the Executor journals it before acting, and the RiskGate
+/// re-publishes it until acknowledged or expired.
+public struct TradeIntent: Sendable, Hashable {
+    public var id: IntentID
+    public var bar: BarKey
+    public var side: Side
+    public var division: String
+    public var quantity: Quantity
+    /// The price the size was computed at (the signal bar's close).
+    public var referencePrice: Price
+    public var takeProfit: Price
+    public var stopLoss: Price
+    public var createdAt: Timestamp
+    /// The latest event time at which the entry may still be filled.
+    public var expiresAt: Timestamp
+    /// A shadow intent is paper-filled, never sent to the exchange.
+    public var shadow: Bool
+
+    public init(
+        id: IntentID, bar: BarKey, side: Side, division: String, quantity: Quantity, referencePrice: Price,
+        takeProfit: Price, stopLoss: Price, createdAt: Timestamp, expiresAt: Timestamp, shadow: Bool
+    ) {
+        self.id = id
+        self.bar = bar
+        self.side = side
+        self.division = division
+        self.quantity = quantity
+        self.referencePrice = referencePrice
+        self.takeProfit = takeProfit
+        self.stopLoss = stopLoss
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.shadow = shadow
+    }
+
+    public var notional: Decimal8 { quantity.multiplied(by: referencePrice, rounding: .up) }
+}

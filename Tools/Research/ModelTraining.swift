@@ -1,0 +1,143 @@
+import Domain
+import FeatureServiceCore
+import PredictorCore
+
+/// Trains a model from klines with the serving code path: features come from `FeatureServiceCore`
+/// (the same struct the FeatureService runs), labels from `HighLowLabel`, the fit from
+/// `LogisticRegressionTrainer`, and the in-sample metrics from the artifact's own `probability`.
+public enum ModelTraining {
+    /// Aligned training rows.
+    public struct Dataset: Sendable, Hashable {
+        public var features: [String]
+        public var bars: [BarKey]
+        public var rows: [[Double]]
+        public var labels: [Bool]
+
+        public var positives: Int { labels.reduce(0) { $0 + ($1 ? 1 : 0) } }
+    }
+
+    public enum Error: Swift.Error, Sendable, Hashable, CustomStringConvertible {
+        case features(FeatureServiceCore.ConfigurationError)
+        case label(HighLowLabel.NameError)
+        case invalidKlines(String)
+        case emptyRange(String)
+        case trainer(LogisticRegressionTrainer.Error)
+        case model(Model.ValidationError)
+
+        public var description: String {
+            switch self {
+            case .features(let error): return error.description
+            case .label(let error): return error.description
+            case .invalidKlines(let reason): return "klines: \(reason)"
+            case .emptyRange(let reason): return "no training rows: \(reason)"
+            case .trainer(let error): return error.description
+            case .model(let error): return "trained model is invalid: \(error.description)"
+            }
+        }
+    }
+
+    /// Feature rows and labels of the bars whose open time is in `range`.
+    ///
+    /// Every kline before `range.upperBound` feeds the features (earlier ones warm the indicators).
+    /// A bar becomes a row when its feature vector exists, its label is defined, and the label's
+    /// horizon ends before `range.upperBound` (no label looks past the training range).
+    public static func dataset(
+        klines: [Kline], features: [String], label: HighLowLabel, range: Range<Timestamp>, maxInterpolatedGap: Int? = nil
+    ) throws(Error) -> Dataset {
+        let configuration: FeatureServiceCore.Configuration
+        do {
+            configuration = try FeatureServiceCore.Configuration(features: features, maxInterpolatedGap: maxInterpolatedGap)
+        } catch {
+            throw .features(error)
+        }
+        try validate(klines)
+        let labels = label.labels(for: klines)
+        var core = FeatureServiceCore(configuration: configuration)
+        var dataset = Dataset(features: configuration.features, bars: [], rows: [], labels: [])
+        for (i, kline) in klines.enumerated() {
+            if kline.openTime >= range.upperBound { break }
+            let outputs = core.handle(.kline(kline), now: kline.closeTime)
+            guard kline.openTime >= range.lowerBound, let value = labels[i] else { continue }
+            guard klines[i + label.horizon].openTime < range.upperBound else { continue }
+            for case .vector(let vector) in outputs where vector.bar == kline.bar {
+                dataset.bars.append(vector.bar)
+                dataset.rows.append(vector.values)
+                dataset.labels.append(value)
+            }
+        }
+        return dataset
+    }
+
+    /// Trains a logistic regression and returns the model artifact (write it with `ModelRegistry.write`).
+    /// `name` defaults to `logreg-<label>`, `version` to the compact creation time (`20240805T000000Z`).
+    public static func trainLogisticRegression(
+        klines: [Kline], features: [String], label labelName: String, labelTolerance: Double? = nil,
+        range: Range<Timestamp>, options: LogisticRegressionTrainer.Options = .init(),
+        name: String? = nil, version: String? = nil, created: Timestamp, source: String? = nil,
+        maxInterpolatedGap: Int? = nil
+    ) throws(Error) -> Model {
+        let label: HighLowLabel
+        do {
+            label = try HighLowLabel(parsing: labelName, tolerance: labelTolerance)
+        } catch {
+            throw .label(error)
+        }
+        let data = try dataset(klines: klines, features: features, label: label, range: range, maxInterpolatedGap: maxInterpolatedGap)
+        guard !data.rows.isEmpty else {
+            throw .emptyRange("no bar in \(range.lowerBound) ..< \(range.upperBound) has both features and a label")
+        }
+        let fit: LogisticRegressionTrainer.Result
+        do {
+            fit = try LogisticRegressionTrainer.train(rows: data.rows, labels: data.labels.map { $0 }, options: options)
+        } catch {
+            throw .trainer(error)
+        }
+        let lr = fit.parameters
+        var metadata = ModelMetadata(
+            name: name ?? "logreg-\(labelName)", version: version ?? compactVersion(created),
+            algorithm: ModelAlgorithm.logisticRegression.rawValue, label: labelName, labelTolerance: labelTolerance,
+            features: data.features, interval: klines[0].interval, symbols: [klines[0].symbol], created: created.description,
+            means: lr.means, stds: lr.stds, coefficients: lr.coefficients, intercept: lr.intercept
+        )
+        let unscored: Model
+        do {
+            unscored = try Model(metadata: metadata)
+        } catch {
+            throw .model(error)
+        }
+        // In-sample metrics through the artifact's own evaluation, as the Predictor computes it.
+        let probabilities = data.rows.map { unscored.probability($0) }
+        metadata.training = ModelMetadata.Training(
+            from: range.lowerBound, to: range.upperBound, rows: fit.rows, positives: fit.positives,
+            auc: ClassificationMetrics.auc(scores: probabilities, labels: data.labels) ?? .nan,
+            logLoss: ClassificationMetrics.logLoss(probabilities: probabilities, labels: data.labels) ?? .nan,
+            regularizationC: options.C, iterations: fit.iterations, gradientNorm: fit.gradientNorm, source: source
+        )
+        do {
+            return try Model(metadata: metadata)
+        } catch {
+            throw .model(error)
+        }
+    }
+
+    /// `2024-08-05T00:00:00.000Z` → `20240805T000000Z`: sorts in time order as a version name.
+    public static func compactVersion(_ time: Timestamp) -> String {
+        var text = time.description.filter { $0 != "-" && $0 != ":" }
+        if text.hasSuffix(".000Z") { text.removeLast(5); text += "Z" }
+        return text.filter { $0 != "." }
+    }
+
+    /// One series, strictly increasing open times.
+    static func validate(_ klines: [Kline]) throws(Error) {
+        guard let first = klines.first else { throw .invalidKlines("none given") }
+        for i in klines.indices.dropFirst() {
+            let kline = klines[i]
+            guard kline.symbol == first.symbol, kline.interval == first.interval else {
+                throw .invalidKlines("mixed series: \(first.symbol) \(first.interval) and \(kline.symbol) \(kline.interval) (train one series)")
+            }
+            guard kline.openTime > klines[i - 1].openTime else {
+                throw .invalidKlines("open times not strictly increasing at index \(i) (\(kline.openTime))")
+            }
+        }
+    }
+}

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Validates compose/compose.yaml without a Docker engine (make compose-check).
+#  1. `docker-compose -f compose/compose.yaml config -q` (apt docker-compose 1.29: schema, keys,
+#     types, depends_on targets, ${VAR:-default} interpolation, env_file);
+#  2. Quorum's own rules on the resolved file: every `command` is one of the eight executables;
+#     exactly one bus; predictor services have no container_name and no ports (so they scale);
+#     healthchecks are CMD form `<the service's executable> --health`; every service but the bus
+#     depends on it and has the bus endpoints; environment names are the contract's (typo check).
+# Usage: scripts/compose-check.sh [compose-file]   (default compose/compose.yaml)
+# Exits 0 when all pass, 1 with one line per problem otherwise.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+file="${1:-compose/compose.yaml}"   # an argument checks another file (used to test this script)
+
+if ! command -v docker-compose >/dev/null 2>&1; then
+  echo "compose-check: docker-compose not found; run: bash scripts/bootstrap.sh" >&2
+  exit 1
+fi
+if [ ! -f "$file" ]; then
+  echo "compose-check: $file is missing" >&2
+  exit 1
+fi
+
+if ! docker-compose -f "$file" config -q; then
+  echo "compose-check: FAIL: docker-compose rejected $file (messages above)" >&2
+  exit 1
+fi
+
+resolved="$(docker-compose -f "$file" config)"
+
+QUORUM_RESOLVED="$resolved" python3 - "$file" <<'PY'
+import os, sys, yaml
+
+EXECUTABLES = ["quorum", "quorum-bus", "quorum-collector", "quorum-features", "quorum-predictor",
+               "quorum-ensemble", "quorum-riskgate", "quorum-executor"]
+# Environment names each executable reads (CONTRACT.md, ARCHITECTURE.md §4 and §6). Add a name here
+# when an executable starts reading it.
+COMMON = {"BUS_PUB_ENDPOINT", "BUS_SUB_ENDPOINT", "SERVICE_INSTANCE", "LOG_LEVEL", "DATA_DIR", "QUORUM_CONFIG"}
+ENV = {
+    "quorum": set(),
+    "quorum-bus": {"BUS_FRONTEND_BIND", "BUS_BACKEND_BIND"},
+    "quorum-collector": {"REPLAY_FILE", "SYMBOL", "INTERVAL", "REPLAY_SPEED", "REPLAY_FROM", "REPLAY_TO",
+                         "REPLAY_WAIT_FOR_SUBSCRIBERS"},
+    "quorum-features": {"FEATURES", "SYMBOLS"},
+    "quorum-predictor": {"MODEL_DIR", "MODEL_NAME", "MODEL_VERSION", "SYMBOLS"},
+    "quorum-ensemble": {"ENSEMBLE_MODELS", "ENSEMBLE_THRESHOLD"},
+    "quorum-riskgate": {"DIVISION", "EQUITY", "RISK_PER_TRADE", "TARGET", "MAX_DAILY_LOSS", "REPUBLISH_MS",
+                        "EXECUTOR_WAIT_MS", "SHADOW"},
+    "quorum-executor": {"FEE_RATE", "MODE", "ENABLE_LIVE_TRADING"},
+}
+REQUIRED = {"quorum-predictor": {"MODEL_NAME"}, "quorum-ensemble": {"ENSEMBLE_MODELS"}}
+
+path = sys.argv[1]
+doc = yaml.safe_load(os.environ["QUORUM_RESOLVED"]) or {}
+raw = yaml.safe_load(open(path)) or {}
+services = doc.get("services") or {}
+problems = []
+
+def env_of(svc):
+    env = svc.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) if "=" in item else (item, None) for item in env)
+    return env
+
+if not services:
+    problems.append("no services defined")
+
+bus_services = []
+for name, svc in services.items():
+    where = f"service '{name}'"
+    cmd = svc.get("command")
+    argv = cmd.split() if isinstance(cmd, str) else list(cmd or [])
+    if not argv:
+        problems.append(f"{where}: no `command` (must be one of: {', '.join(EXECUTABLES)})")
+        continue
+    exe = argv[0]
+    if exe not in EXECUTABLES:
+        problems.append(f"{where}: command '{exe}' is not one of the eight executables ({', '.join(EXECUTABLES)})")
+        continue
+    if "/" in exe:
+        problems.append(f"{where}: command must be a plain executable name, got '{exe}'")
+    if exe == "quorum-bus":
+        bus_services.append(name)
+
+    if exe == "quorum-predictor":
+        raw_svc = (raw.get("services") or {}).get(name) or {}
+        if "container_name" in svc or "container_name" in raw_svc:
+            problems.append(f"{where}: predictor services must not set container_name (it blocks --scale)")
+        if svc.get("ports") or raw_svc.get("ports"):
+            problems.append(f"{where}: predictor services must not publish ports (replicas would collide on the host port)")
+
+    hc = svc.get("healthcheck") or {}
+    test = hc.get("test")
+    if not isinstance(test, list) or len(test) < 3 or test[0] != "CMD" or test[1] != exe or "--health" not in test[2:]:
+        problems.append(f"{where}: healthcheck.test must be [\"CMD\", \"{exe}\", \"--health\"], got {test!r}")
+
+    env = env_of(svc)
+    allowed = COMMON | ENV[exe]
+    for key in sorted(env):
+        if key not in allowed:
+            problems.append(f"{where}: environment variable {key} is not read by {exe} "
+                            f"(known: {', '.join(sorted(allowed))}; extend scripts/compose-check.sh if it is new)")
+    for key in ["BUS_PUB_ENDPOINT", "BUS_SUB_ENDPOINT"] + sorted(REQUIRED.get(exe, ())):
+        if not env.get(key):
+            problems.append(f"{where}: environment variable {key} must be set")
+
+if len(bus_services) != 1:
+    problems.append(f"exactly one service must run quorum-bus, found {len(bus_services)}: {bus_services}")
+else:
+    bus = bus_services[0]
+    for name, svc in services.items():
+        if name == bus:
+            continue
+        deps = svc.get("depends_on") or {}
+        if bus not in deps:
+            problems.append(f"service '{name}': must depend on the bus service '{bus}'")
+
+if problems:
+    for p in problems:
+        print(f"compose-check: FAIL: {p}", file=sys.stderr)
+    sys.exit(1)
+order = [n for n in (raw.get("services") or {}) if n in services]
+print(f"compose-check: OK: {path}: {len(services)} services ({', '.join(order)})")
+PY
