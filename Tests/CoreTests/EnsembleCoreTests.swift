@@ -66,15 +66,23 @@ struct EnsembleCoreTests {
         #expect(ensemble.handle(.prediction(prediction("a", 0.9, bar(0))), now: now) == [.late(prediction("a", 0.9, bar(0)))])
     }
 
-    @Test("A message for a later bar decides the earlier bar with the models present")
+    @Test("A prediction for a later bar decides the earlier bar with the models present; a later vector does not")
     func decidesOnLaterBar() {
+        // The next bar's vector routinely overtakes this bar's prediction over the bus: it must not close the bar.
         let byFeatures = run([
             .features(vector(bar(0))),
             .prediction(prediction("a", 0.75, bar(0))),
             .features(vector(bar(1))),
         ])
-        #expect(byFeatures == [.signal(EnsembleSignal(
-            bar: bar(0), side: .buy, probability: 0.75, threshold: 0.6, models: ["a"], referencePrice: Decimal8("100.5")!
+        #expect(byFeatures.isEmpty)
+        let vectorFirst = run([
+            .features(vector(bar(0))),
+            .features(vector(bar(1))),
+            .prediction(prediction("a", 0.75, bar(0))),
+            .prediction(prediction("b", 0.5, bar(0))),
+        ])
+        #expect(vectorFirst == [.signal(EnsembleSignal(
+            bar: bar(0), side: .buy, probability: 0.625, threshold: 0.6, models: ["a", "b"], referencePrice: Decimal8("100.5")!
         ))])
         let byPrediction = run([
             .features(vector(bar(0))),
@@ -105,7 +113,7 @@ struct EnsembleCoreTests {
         let equal = run([.features(vector(bar(0))), .prediction(prediction("a", 0.75, bar(0))), .prediction(prediction("b", 0.5, bar(0)))], on: atThreshold)
         #expect(equal == [.noSignal(.init(bar: bar(0), probability: 0.5625, models: ["a", "b"], reason: .belowThreshold))])
         // Only b present: b's weight alone, renormalized to 1.
-        let onlyB = run([.features(vector(bar(0))), .prediction(prediction("b", 0.5, bar(0))), .features(vector(bar(1)))], on: weighted)
+        let onlyB = run([.features(vector(bar(0))), .prediction(prediction("b", 0.5, bar(0))), .prediction(prediction("b", 0.5, bar(1)))], on: weighted)
         #expect(onlyB == [.noSignal(.init(bar: bar(0), probability: 0.5, models: ["b"], reason: .belowThreshold))])
     }
 
@@ -142,9 +150,10 @@ struct EnsembleCoreTests {
         var ensemble = core()
         #expect(ensemble.handle(.prediction(prediction("a", 0.9, bar(0))), now: now).isEmpty)
         #expect(ensemble.handle(.prediction(prediction("b", 0.9, bar(0))), now: now).isEmpty)
-        let outputs = ensemble.handle(.features(vector(bar(1))), now: now)
+        #expect(ensemble.handle(.features(vector(bar(1))), now: now).isEmpty)
+        let outputs = ensemble.handle(.prediction(prediction("a", 0.2, bar(1))), now: now)
         #expect(outputs == [.noSignal(.init(bar: bar(0), probability: 0.9, models: ["a", "b"], reason: .noReferencePrice))])
-        let empty = run([.features(vector(bar(0))), .features(vector(bar(1)))])
+        let empty = run([.features(vector(bar(0))), .features(vector(bar(1))), .prediction(prediction("a", 0.2, bar(1)))])
         #expect(empty == [.noSignal(.init(bar: bar(0), probability: nil, models: [], reason: .noPredictions))])
     }
 
@@ -156,7 +165,7 @@ struct EnsembleCoreTests {
             .prediction(prediction("b", 0.625, bar(0))),
         ]
         let orders = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]]
-        let results = orders.map { order in decisions(run(order.map { messages[$0] } + [.features(vector(bar(1)))])) }
+        let results = orders.map { order in decisions(run(order.map { messages[$0] } + [.prediction(prediction("a", 0.1, bar(1)))])) }
         #expect(results[0].count == 1)
         for result in results { #expect(result == results[0]) }
     }
@@ -198,7 +207,7 @@ struct EnsembleCoreTests {
                 inputs.append(.prediction(prediction(name, 1 - p, key)))  // a replica's disagreeing copy
             }
             inputs.shuffle(using: &generator)
-            inputs.append(.features(vector(key.next)))
+            inputs.append(.prediction(prediction(names[0], 0.5, key.next)))
             let outputs = decisions(inputs.flatMap { ensemble.handle($0, now: now) })
             #expect(outputs.count == 1)
             let probability: Double?
@@ -214,7 +223,7 @@ struct EnsembleCoreTests {
             // Only the first copy per model counts; find which one came first after the shuffle.
             var firsts: [String: Double] = [:]
             for input in inputs {
-                if case .prediction(let p) = input, firsts[p.model] == nil { firsts[p.model] = p.probability }
+                if case .prediction(let p) = input, p.bar == key, firsts[p.model] == nil { firsts[p.model] = p.probability }
             }
             let weightOf = Dictionary(uniqueKeysWithValues: zip(names, weights))
             let sumW = firsts.keys.sorted().reduce(0.0) { $0 + weightOf[$1]! }

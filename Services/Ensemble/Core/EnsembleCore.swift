@@ -4,11 +4,17 @@ import Domain
 ///
 /// A bar (symbol, interval, open time) is **complete** when every configured model's prediction
 /// and the bar's feature vector (its close is the reference price) have arrived. It is decided when
-/// it is complete, or when any message (prediction or feature vector) for a later bar of the same
-/// series arrives, whichever comes first; at most once. Decided bars are forgotten, and every bar
-/// before the newest bar seen is closed: messages for them are late and dropped. So each series
-/// holds at most one undecided bar, and the decision depends on which messages exist for the bar,
-/// not on the order they arrive in.
+/// it is complete, or when a prediction for a later bar of the same series arrives, whichever comes
+/// first; at most once. Decided bars are forgotten, and every bar before the newest predicted bar
+/// is closed: predictions for them are late and dropped.
+///
+/// Only predictions close earlier bars, not feature vectors: the vector of bar B+1 takes one hop
+/// fewer than the prediction of bar B (collector → features → ensemble, against collector →
+/// features → predictor → ensemble), so in a fast replay it routinely overtakes it, and letting it
+/// close bar B would make decisions depend on timing. A model's predictions arrive in bar order, so
+/// with every model alive the decision depends on which messages exist for the bar, not on when
+/// they arrive. While no prediction comes (every predictor down), bars known only from their vector
+/// wait; past ``maxPendingBars`` per series the oldest is decided (as `noPredictions`).
 ///
 /// Decision: the weighted average of the probabilities present (weights renormalized over the
 /// models present, summed in model-name order). With at least one model present, a probability
@@ -91,7 +97,10 @@ public struct EnsembleCore: Sendable {
         }
     }
 
-    /// The one undecided bar of a series and what has arrived for it.
+    /// Undecided bars per series beyond which the oldest is decided without waiting.
+    public static let maxPendingBars = 256
+
+    /// An undecided bar of a series and what has arrived for it.
     struct PendingBar: Sendable {
         var bar: BarKey
         /// First probability per model name.
@@ -102,7 +111,10 @@ public struct EnsembleCore: Sendable {
     struct SeriesState: Sendable {
         /// Every bar that opens before this is decided (or was never seen and is closed).
         var closedBefore: Timestamp
-        var pending: PendingBar?
+        /// Undecided bars in open-time order.
+        var pending: [PendingBar] = []
+
+        func index(of openTime: Timestamp) -> Int? { pending.firstIndex { $0.bar.openTime == openTime } }
     }
 
     public let configuration: Configuration
@@ -132,63 +144,83 @@ public struct EnsembleCore: Sendable {
     }
 
     /// Number of series with an undecided bar (for metrics and tests).
-    public var pendingBarCount: Int { series.values.count(where: { $0.pending != nil }) }
+    public var pendingBarCount: Int { series.values.reduce(0) { $0 + $1.pending.count } }
 
     private mutating func receive(_ prediction: Prediction) -> [Output] {
         guard weights[prediction.model] != nil else { return [.ignored(prediction, .unknownModel)] }
         let p = prediction.probability
         guard p.isFinite, p >= 0, p <= 1 else { return [.ignored(prediction, .invalidProbability)] }
         var outputs: [Output] = []
-        guard open(prediction.bar, into: &outputs) else { return [.late(prediction)] }
         let key = SeriesKey(prediction.bar)
-        if series[key]!.pending!.probabilities[prediction.model] != nil {
+        // A prediction for this bar closes every earlier bar of the series.
+        closeBars(before: prediction.bar.openTime, of: key, into: &outputs)
+        guard let index = open(prediction.bar, into: &outputs) else { return [.late(prediction)] }
+        if series[key]!.pending[index].probabilities[prediction.model] != nil {
             outputs.append(.duplicate(prediction))
             return outputs
         }
-        series[key]!.pending!.probabilities[prediction.model] = p
-        decideIfComplete(key, into: &outputs)
+        series[key]!.pending[index].probabilities[prediction.model] = p
+        decideIfComplete(key, index: index, into: &outputs)
         return outputs
     }
 
     private mutating func receive(_ vector: FeatureVector) -> [Output] {
         var outputs: [Output] = []
-        guard open(vector.bar, into: &outputs) else { return [] }
+        guard let index = open(vector.bar, into: &outputs) else { return [] }
         let key = SeriesKey(vector.bar)
         // A repeated vector for the bar is ignored: the first one prices it.
-        if series[key]!.pending!.close == nil {
-            series[key]!.pending!.close = vector.close
-            decideIfComplete(key, into: &outputs)
+        if series[key]!.pending[index].close == nil {
+            series[key]!.pending[index].close = vector.close
+            decideIfComplete(key, index: index, into: &outputs)
         }
         return outputs
     }
 
-    /// Makes `bar` the pending bar of its series, deciding an earlier pending bar first (a later
-    /// bar's message arrived). Returns false when `bar` is already decided or closed (late).
-    private mutating func open(_ bar: BarKey, into outputs: inout [Output]) -> Bool {
-        let key = SeriesKey(bar)
-        guard var state = series[key] else {
-            series[key] = SeriesState(closedBefore: bar.openTime, pending: PendingBar(bar: bar))
-            return true
+    /// Decides every pending bar of the series that opens before `openTime`, oldest first, and
+    /// closes the series before it.
+    private mutating func closeBars(before openTime: Timestamp, of key: SeriesKey, into outputs: inout [Output]) {
+        guard var state = series[key], openTime > state.closedBefore else { return }
+        while let first = state.pending.first, first.bar.openTime < openTime {
+            outputs.append(decide(first))
+            state.pending.removeFirst()
         }
-        if bar.openTime < state.closedBefore { return false }
-        if let pending = state.pending {
-            if pending.bar.openTime == bar.openTime { return true }
-            // `pending` opens at closedBefore ≤ bar.openTime, and not at it: the later bar decides it.
-            outputs.append(decide(pending))
-        }
-        state.closedBefore = bar.openTime
-        state.pending = PendingBar(bar: bar)
+        state.closedBefore = openTime
         series[key] = state
-        return true
     }
 
-    private mutating func decideIfComplete(_ key: SeriesKey, into outputs: inout [Output]) {
-        guard let pending = series[key]?.pending,
+    /// The index of `bar` among its series' pending bars, adding it when new. Nil when the bar is
+    /// already decided or closed (late).
+    private mutating func open(_ bar: BarKey, into outputs: inout [Output]) -> Int? {
+        let key = SeriesKey(bar)
+        guard var state = series[key] else {
+            series[key] = SeriesState(closedBefore: bar.openTime, pending: [PendingBar(bar: bar)])
+            return 0
+        }
+        if bar.openTime < state.closedBefore { return nil }
+        if let index = state.index(of: bar.openTime) { return index }
+        var insertAt = state.pending.endIndex
+        if let later = state.pending.firstIndex(where: { $0.bar.openTime > bar.openTime }) { insertAt = later }
+        state.pending.insert(PendingBar(bar: bar), at: insertAt)
+        // Bound memory while no prediction closes bars: decide the oldest.
+        if state.pending.count > Self.maxPendingBars {
+            let oldest = state.pending.removeFirst()
+            outputs.append(decide(oldest))
+            state.closedBefore = state.pending[0].bar.openTime
+            insertAt -= 1
+        }
+        series[key] = state
+        return insertAt >= 0 ? insertAt : nil
+    }
+
+    private mutating func decideIfComplete(_ key: SeriesKey, index: Int, into outputs: inout [Output]) {
+        guard let pending = series[key]?.pending[index],
               pending.close != nil,
               pending.probabilities.count == weights.count
         else { return }
+        // Earlier bars still pending (waiting for a vector or a model) are decided first, in order.
+        for earlier in series[key]!.pending[..<index] { outputs.append(decide(earlier)) }
         outputs.append(decide(pending))
-        series[key]!.pending = nil
+        series[key]!.pending.removeFirst(index + 1)
         series[key]!.closedBefore = pending.bar.next.openTime
     }
 
