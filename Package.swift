@@ -108,7 +108,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "quorum-bench",
-            dependencies: ["CZeroMQ", "Bus", "Wire", "Domain", "Research", "FeatureServiceCore"],
+            dependencies: ["CZeroMQ", "Bus", "Runtime", "Wire", "Domain", "Research", "TestKit", "CollectorCore", "FeatureServiceCore", "PredictorCore", "EnsembleCore", "RiskGateCore", "ExecutorCore"],
             path: "Tools/Bench",
             swiftSettings: swiftSettings
         ),

@@ -10,7 +10,7 @@ public final class ServiceProcess: @unchecked Sendable {
     public init(name: String, executable: URL, arguments: [String] = [], environment: [String: String], logDirectory: URL) throws {
         self.name = name
         self.logURL = logDirectory.appendingPathComponent("\(name).log")
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         self.logHandle = try FileHandle(forWritingTo: logURL)
         logHandle.seekToEndOfFile()
         process.executableURL = executable

@@ -52,6 +52,8 @@ struct ComposeFileTests {
                   PLUS: ${SYMBOL:+set}${MISSING:+never}
                   UNSET: "[${NOPE}]"
                   SHELLISH: "cost $5"
+                  TRAILING_DOLLAR: price$
+                  EMPTY_DEFAULT: "[${MISSING:-}]"
             """,
             environment: ["SYMBOL": "BTCUSDT", "EMPTY": "", "SPEED": "0"])
         let a = try #require(file[service: "a"])
@@ -67,6 +69,8 @@ struct ComposeFileTests {
         #expect(a.environment["PLUS"] == "set")
         #expect(a.environment["UNSET"] == "[]")
         #expect(a.environment["SHELLISH"] == "cost $5")
+        #expect(a.environment["TRAILING_DOLLAR"] == "price$")
+        #expect(a.environment["EMPTY_DEFAULT"] == "[]")
         #expect(file.warnings == ["variable NOPE is not set; substituting an empty string"])
     }
 

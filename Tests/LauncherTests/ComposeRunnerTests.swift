@@ -112,7 +112,7 @@ struct ComposeRunnerTests {
         #expect(summary.exit(of: "polite-1")?.killed == false)
         #expect(elapsed >= .milliseconds(300))
         #expect(sink.all.contains("launcher   | stubborn-1 still running after 300ms; sending SIGKILL"))
-        #expect(sink.all.contains("launcher   | stubborn-1 exited with signal 9 (SIGKILL) (killed after its grace period)"))
+        #expect(sink.all.contains("launcher   | stubborn-1 exited with signal 9 (SIGKILL) (killed)"))
     }
 
     @Test func aServiceMarkedMayExitFinishesWithoutStoppingTheGroup() async throws {

@@ -1,1 +1,79 @@
-print("placeholder")
+import CollectorCore
+import Domain
+import Foundation
+import PredictorCore
+import Research
+import TestKit
+
+// quorum-bench [all|bus|pipeline|compute]: the hot paths, measured; `make bench` runs it on the
+// release build and docs/BENCHMARKS.md records the figures with this command.
+let arguments = Array(CommandLine.arguments.dropFirst())
+let which = arguments.first ?? "all"
+let environment = ProcessInfo.processInfo.environment
+let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+let root = RepositoryPaths.root
+let sample = root.appendingPathComponent("data/sample/BTCUSDT-5m-2024-07-08.csv").path
+let fullFile = RepositoryPaths.shared?.appendingPathComponent("data/klines/BTCUSDT-5m.csv").path
+func line(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
+
+line("# quorum-bench \(which) — \(ProcessInfo.processInfo.processorCount) cores, \(Timestamp(nanoseconds: Int64(Date().timeIntervalSince1970 * 1e9)))")
+
+if which == "all" || which == "bus" {
+    let messages = Int(environment["BENCH_BUS_MESSAGES"] ?? "") ?? 20_000
+    var raws: [Samples] = [], ours: [Samples] = []
+    var bytes = 0
+    for _ in 0..<3 {
+        let result = try await BusHopBench.run(messages: messages)
+        raws.append(result.raw); ours.append(result.ours); bytes = result.bytes
+    }
+    let raw = Samples(values: raws.flatMap(\.values)), our = Samples(values: ours.flatMap(\.values))
+    line("\n## One bus hop (\(bytes)-byte envelope, \(messages) messages × 3 runs, one in flight)")
+    line("| path | median | p90 | p99 |")
+    line("|---|---|---|---|")
+    line("| raw libzmq PUB → zmq_proxy_steerable → SUB (same thread) | \(microseconds(raw.median)) | \(microseconds(raw.percentile(90))) | \(microseconds(raw.percentile(99))) |")
+    line("| Quorum BusPublisher → BusProxy → BusSubscriber thread → AsyncStream → Envelope.decode | \(microseconds(our.median)) | \(microseconds(our.percentile(90))) | \(microseconds(our.percentile(99))) |")
+    line(String(format: "| ratio ours / raw | %.2f× | %.2f× | %.2f× |", our.median / raw.median, our.percentile(90) / raw.percentile(90), our.percentile(99) / raw.percentile(99)))
+}
+
+if which == "all" || which == "compute" {
+    let source = fullFile ?? sample
+    let klines = try KlineCSV.read(path: source)
+    let parse = medianTime(runs: 5) { _ = try? KlineCSV.read(path: source) }
+    let bars = ComputeBench.bars(from: klines, count: 525_600)
+    let perBar = try ComputeBench.featureNanosecondsPerBar(bars, runs: 5)
+    line("\n## Compute (\(URL(fileURLWithPath: source).lastPathComponent), \(klines.count) rows)")
+    line("| what | median | baseline (BASELINES.md) |")
+    line("|---|---|---|")
+    line("| parse the kline CSV, exact decimals | \(milliseconds(parse)) (\(String(format: "%.0f", parse / Double(klines.count))) ns/row) | — |")
+    line(String(format: "| FeatureServiceCore, SMA 3/6/12 + RSI 14 + ATR 14, incremental, 525,600 bars | %.1f ms (%.0f ns/bar) | TA-Lib batch 6.8 ms (13 ns/bar) |", perBar * 525_600 / 1e6, perBar))
+    let trainStart = DispatchTime.now().uptimeNanoseconds
+    let model = try ModelTraining.trainLogisticRegression(
+        klines: klines, features: ComputeBench.features, label: "high_030_4",
+        range: klines.first!.openTime..<klines.last!.openTime, version: "bench", created: .zero, maxInterpolatedGap: 288
+    )
+    let trainNs = Double(DispatchTime.now().uptimeNanoseconds - trainStart)
+    line("| features + label + logistic regression (IRLS) on every row | \(milliseconds(trainNs)) (\(model.metadata.training?.rows ?? 0) rows) | ITB: labels 8.8 s + train 12 s |")
+    let backtestNs = try medianTime(runs: 3) {
+        var backtest = try Backtest(configuration: .init(
+            features: ComputeBench.features, models: [model], ensemble: .init(models: [.init(name: model.metadata.name)], threshold: 0.6),
+            risk: .init(), executor: .init()
+        ))
+        backtest.run(klines)
+    }
+    line("| backtest: every core chained in process over every row | \(milliseconds(backtestNs)) (\(String(format: "%.0f", backtestNs / Double(klines.count))) ns/bar) | ITB whole pipeline 31.9 s |")
+}
+
+if which == "all" || which == "pipeline" {
+    let speed = Double(environment["BENCH_REPLAY_SPEED"] ?? "") ?? 30
+    let to = environment["BENCH_REPLAY_TO"] ?? "2024-09-01"
+    let result = try await PipelineBench.run(bin: bin, data: sample, from: "2024-08-01", to: to, speed: speed)
+    line("\n## Pipeline over the bus (release executables, replay of BTCUSDT 5m from 2024-08-01 to \(to) at \(Int(speed)) bars/s, \(result.klines) klines, \(String(format: "%.0f", result.replaySeconds)) s)")
+    line("| path (Collector ts_publish → ts_publish, same trace id) | samples | p50 | p90 | p99 |")
+    line("|---|---|---|---|---|")
+    for (name, s) in [("kline → feature vector", result.klineToFeatures), ("kline → signal", result.klineToSignal), ("kline → intent", result.klineToIntent), ("kline → risk decision (intent or denial)", result.klineToDecision)] {
+        line("| \(name) | \(s.count) | \(milliseconds(s.median)) | \(milliseconds(s.percentile(90))) | \(milliseconds(s.percentile(99))) |")
+    }
+    line("\n| service | VmRSS at the end |")
+    line("|---|---|")
+    for (name, kib) in result.rssKiB { line(String(format: "| %@ | %.1f MiB |", name, Double(kib) / 1024)) }
+}

@@ -126,6 +126,13 @@ public final class ComposeRunner: Sendable {
         starter.cancel()
         await starter.value
 
+        // Exits that happened before the stop but whose events were not handled yet come first.
+        for slot in slots where !announced.contains(slot.index) {
+            guard let exit = state.withLock({ $0.exits[slot.index] }) else { continue }
+            _ = await slot.outputClosed.wait(until: .now + options.outputDrainTimeout)
+            announce(exit)
+            announced.insert(slot.index)
+        }
         if reason != .allExited {
             say("stopping all services: \(reason)")
         }
@@ -134,7 +141,6 @@ public final class ComposeRunner: Sendable {
         trap?.remove()
 
         let (exits, notStarted) = state.withLock { state in
-            state.phase = .finished
             let exits = self.slots.compactMap { slot -> ProcessExit? in
                 guard let pid = state.pids[slot.index] else { return nil }
                 // A process that survived SIGKILL (stuck in the kernel) is reported without a status.
@@ -180,9 +186,9 @@ public final class ComposeRunner: Sendable {
             case let .spawned(spawned):
                 child = spawned
             }
-            watch(child, slot: slot)
             let commandLine = ([process.executable.path] + process.arguments).joined(separator: " ")
             say("started \(process.name) (pid \(child.pid)): \(commandLine)")
+            watch(child, slot: slot)
             let started = StartedProcess(
                 name: process.name, service: process.service, replica: process.replica, pid: child.pid, process: process)
             options.onEvent?(.started(started))
@@ -247,9 +253,12 @@ public final class ComposeRunner: Sendable {
         let allReplicasExited: [ProcessExit]? = state.withLock { state in
             let expected = state.stopReason != nil
                 || (status.isSuccess && options.mayExitSuccessfully.contains(service))
-            state.exits[slot.index] = ProcessExit(
+            let exit = ProcessExit(
                 name: slot.process.name, service: service, pid: pid, status: status, expected: expected,
                 stoppedByLauncher: state.signaled.contains(slot.index), killed: state.killed.contains(slot.index))
+            state.exits[slot.index] = exit
+            // Decided here, not when the supervisor gets to it, so that nothing else starts meanwhile.
+            if !expected { state.stopReason = .processExited(exit) }
             let replicas = slots.filter { $0.process.service == service }
             guard replicas.allSatisfy({ state.exits[$0.index] != nil }) else { return nil }
             return replicas.compactMap { state.exits[$0.index] }
@@ -273,19 +282,26 @@ public final class ComposeRunner: Sendable {
             let live = group.filter { slot in state.withLock { $0.pids[slot.index] != nil && $0.exits[slot.index] == nil } }
             if !live.isEmpty {
                 let process = live[0].process
-                let deadline = ContinuousClock.now + process.stopGracePeriod
-                for slot in live { send(slot.process.stopSignal, to: slot) }
-                say("sending \(SignalNames.name(process.stopSignal)) to \(live.map(\.process.name).joined(separator: ", "))"
-                    + " (grace period \(process.stopGracePeriod.shortDescription))")
-                var stubborn: [Slot] = []
-                for slot in live where await slot.exited.wait(until: deadline, interrupt: force) == nil {
-                    stubborn.append(slot)
+                let names = live.map(\.process.name).joined(separator: ", ")
+                var stubborn = live
+                if force.value == nil {
+                    let deadline = ContinuousClock.now + process.stopGracePeriod
+                    for slot in live { send(slot.process.stopSignal, to: slot) }
+                    say("sending \(SignalNames.name(process.stopSignal)) to \(names)"
+                        + " (grace period \(process.stopGracePeriod.shortDescription))")
+                    stubborn = []
+                    for slot in live where await slot.exited.wait(until: deadline, interrupt: force) == nil {
+                        stubborn.append(slot)
+                    }
+                    if !stubborn.isEmpty, force.value == nil {
+                        say("\(stubborn.map(\.process.name).joined(separator: ", ")) still running after "
+                            + "\(process.stopGracePeriod.shortDescription); sending SIGKILL")
+                    }
                 }
                 if !stubborn.isEmpty {
-                    let names = stubborn.map(\.process.name).joined(separator: ", ")
-                    say(force.value != nil
-                        ? "sending SIGKILL to \(names)"
-                        : "\(names) still running after \(process.stopGracePeriod.shortDescription); sending SIGKILL")
+                    if force.value != nil {
+                        say("sending SIGKILL to \(stubborn.map(\.process.name).joined(separator: ", "))")
+                    }
                     for slot in stubborn { send(SIGKILL, to: slot, kill: true) }
                     for slot in stubborn
                     where await slot.exited.wait(until: .now + options.killTimeout) == nil {
@@ -344,7 +360,7 @@ public final class ComposeRunner: Sendable {
     private func announce(_ exit: ProcessExit) {
         var text = "\(exit.name) exited with \(exit.status)"
         if exit.killed {
-            text += " (killed after its grace period)"
+            text += " (killed)"
         } else if exit.stoppedByLauncher {
             text += " (stopped)"
         } else if exit.expected {
@@ -378,14 +394,8 @@ extension ComposeRunner {
         case failed(String)
     }
 
-    private enum Phase {
-        case active
-        case finished
-    }
-
     private struct State {
         var didRun = false
-        var phase = Phase.active
         var stopReason: StopReason?
         var startedAll = false
         var pids: [Int: pid_t] = [:]

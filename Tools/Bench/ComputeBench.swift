@@ -1,0 +1,42 @@
+import CollectorCore
+import Domain
+import EnsembleCore
+import FeatureServiceCore
+import Foundation
+import PredictorCore
+import Research
+
+/// In-process throughput: the FeatureService core over many bars (TA-Lib's batch functions are the
+/// baseline), the CSV parser, training, and the whole backtest chain.
+enum ComputeBench {
+    static let features = ["close_SMA_3", "close_SMA_6", "close_SMA_12", "close_RSI_14", "high_low_close_ATR_14"]
+
+    /// 525,600 bars: the real file's klines repeated, with open times shifted so the series is continuous.
+    static func bars(from klines: [Kline], count: Int) -> [Kline] {
+        var out: [Kline] = []
+        out.reserveCapacity(count)
+        let step = klines[0].interval.milliseconds
+        var t = klines[0].openTime.milliseconds
+        while out.count < count {
+            for var k in klines {
+                if out.count == count { break }
+                k.openTime = Timestamp(milliseconds: t); k.closeTime = Timestamp(milliseconds: t + step - 1)
+                out.append(k); t += step
+            }
+        }
+        return out
+    }
+
+    static func featureNanosecondsPerBar(_ bars: [Kline], runs: Int) throws -> Double {
+        let configuration = try FeatureServiceCore.Configuration(features: features)
+        var vectors = 0
+        let ns = try medianTime(runs: runs) {
+            var core = FeatureServiceCore(configuration: configuration)
+            for bar in bars {
+                for output in core.handle(.kline(bar), now: bar.closeTime) { if case .vector = output { vectors += 1 } }
+            }
+        }
+        precondition(vectors > 0)
+        return ns / Double(bars.count)
+    }
+}
