@@ -178,11 +178,10 @@ public struct ExecutorCore: Sendable {
     private mutating func receive(_ kline: Kline) -> [Output] {
         guard kline.isClosed else { return [] }
         let key = SeriesKey(kline.bar)
-        var buffer = buffers[key] ?? KlineBuffer(capacity: configuration.klineBufferSize)
         // A repeated or out-of-order kline changes nothing: the series has moved past it.
-        if let latest = buffer.latestOpen, kline.openTime <= latest { return [] }
-        buffer.append(kline)
-        buffers[key] = buffer
+        if let latest = buffers[key]?.latestOpen, kline.openTime <= latest { return [] }
+        // Append in place (a copy out of the dictionary would copy the whole buffer every kline).
+        buffers[key, default: KlineBuffer(capacity: configuration.klineBufferSize)].append(kline)
 
         var outputs: [Output] = []
         let affected = live.values
