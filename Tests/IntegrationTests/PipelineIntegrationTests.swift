@@ -13,7 +13,8 @@ import Wire
 
 /// The real executables over the real bus on loopback, against the in-process chain of the same
 /// cores on the same klines (ARCHITECTURE.md §3: replay and backtest decide identically).
-@Suite(.serialized) struct PipelineIntegrationTests {
+extension Integration {
+@Suite struct PipelineIntegrationTests {
     static let from = "2024-08-04", to = "2024-08-07"   // three days of real BTCUSDT 5m, the 2024-08-05 crash included
 
     /// The in-process reference: the intents and fills the cores make on the replayed klines.
@@ -151,4 +152,5 @@ import Wire
         }
         for (name, process) in harness.processes { #expect(process.isRunning, "\(name) died:\n\(process.log.suffix(2000))") }
     }
+}
 }
