@@ -127,6 +127,25 @@ extension Integration {
         for (name, process) in harness.processes { #expect(process.isRunning, "\(name) died:\n\(process.log.suffix(2000))") }
     }
 
+    /// A predictor whose model needs features the vectors do not carry refuses to run, naming them.
+    @Test func aPredictorRefusesVectorsWithoutItsFeatures() async throws {
+        let harness = try SuiteHarness(name: "missing")
+        defer { harness.stopAll() }
+        _ = try harness.trainModel()
+        try harness.start("bus", executable: "quorum-bus", environment: ["BUS_FRONTEND_BIND": harness.frontend, "BUS_BACKEND_BIND": harness.backend])
+        try harness.start("features", executable: "quorum-features", environment: ["FEATURES": "close_SMA_3,close_RSI_14"])
+        try harness.startPredictor(instance: "predictor-1")
+        try harness.start("collector", executable: "quorum-collector", environment: [
+            "REPLAY_FILE": RepositoryPaths.sampleKlines.path, "REPLAY_FROM": "2024-08-04", "REPLAY_TO": "2024-08-05",
+            "REPLAY_SPEED": "500", "REPLAY_WAIT_FOR_SUBSCRIBERS": "features,predictor", "REPLAY_SETTLE_MS": "300",
+        ])
+        let predictor = harness.processes["predictor-1"]!
+        try await poll("the predictor to refuse", timeout: 60) { !predictor.isRunning }
+        #expect(predictor.process.terminationStatus != 0)
+        for name in ["close_SMA_6", "close_SMA_12", "high_low_close_ATR_14"] { #expect(predictor.log.contains(name), "\(predictor.log)") }
+        #expect(predictor.log.contains("refusing"))
+    }
+
     @Test func aKilledPredictorIsRestartedAndThePipelineContinues() async throws {
         let harness = try SuiteHarness(name: "kill")
         defer { harness.stopAll() }
