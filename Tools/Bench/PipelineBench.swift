@@ -18,6 +18,9 @@ enum PipelineBench {
         var klineToFeatures = Samples()
         var klineToSignal = Samples()
         var rssKiB: [(String, Int)] = []
+        /// Proportional set size and private (unshared) memory, from /proc/<pid>/smaps_rollup.
+        var pssKiB: [String: Int] = [:]
+        var privateKiB: [String: Int] = [:]
         var replaySeconds = 0.0
         var klines = 0
     }
@@ -75,13 +78,28 @@ enum PipelineBench {
         var result = recorder.result()
         result.replaySeconds = Date().timeIntervalSince(started)
         for (name, _) in services {
-            if let process = processes[name] { result.rssKiB.append((name, residentKiB(pid: process.pid))) }
+            if let process = processes[name] {
+                result.rssKiB.append((name, residentKiB(pid: process.pid)))
+                let rollup = smapsRollup(pid: process.pid)
+                result.pssKiB[name] = rollup["Pss"] ?? -1
+                result.privateKiB[name] = (rollup["Private_Clean"] ?? 0) + (rollup["Private_Dirty"] ?? 0)
+            }
         }
         for (name, _) in services.reversed() { processes[name]?.stop() }
         tap.close()
         consumer.cancel()
         context.terminate()
         return result
+    }
+
+    static func smapsRollup(pid: Int32) -> [String: Int] {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8) else { return [:] }
+        var values: [String: Int] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+            if parts.count >= 2, parts[0].hasSuffix(":"), let value = Int(parts[1]) { values[String(parts[0].dropLast())] = value }
+        }
+        return values
     }
 
     static func residentKiB(pid: Int32) -> Int {

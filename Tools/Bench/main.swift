@@ -73,7 +73,9 @@ if which == "all" || which == "pipeline" {
     for (name, s) in [("kline → feature vector", result.klineToFeatures), ("kline → signal", result.klineToSignal), ("kline → intent", result.klineToIntent), ("kline → risk decision (intent or denial)", result.klineToDecision)] {
         line("| \(name) | \(s.count) | \(milliseconds(s.median)) | \(milliseconds(s.percentile(90))) | \(milliseconds(s.percentile(99))) |")
     }
-    line("\n| service | VmRSS at the end |")
-    line("|---|---|")
-    for (name, kib) in result.rssKiB { line(String(format: "| %@ | %.1f MiB |", name, Double(kib) / 1024)) }
+    line("\n| service | VmRSS at the end | PSS | private (not shared with other processes) |")
+    line("|---|---|---|---|")
+    for (name, kib) in result.rssKiB {
+        line(String(format: "| %@ | %.1f MiB | %.1f MiB | %.1f MiB |", name, Double(kib) / 1024, Double(result.pssKiB[name] ?? -1) / 1024, Double(result.privateKiB[name] ?? -1) / 1024))
+    }
 }

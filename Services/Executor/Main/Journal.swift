@@ -4,16 +4,22 @@ import GRDB
 
 /// The Executor's journal (SQLite, WAL): every intent, journaled before the Executor acts on it
 /// (the primary key makes an id unique), and every fill. The record of truth for paper and live.
+/// One connection (the Executor is its only writer and reads only at start) with a small page
+/// cache: the journal is append-mostly, and every service stays within its memory budget.
 final class Journal: Sendable {
-    let pool: DatabasePool
+    let pool: DatabaseQueue
 
     init(path: String) throws {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         var configuration = Configuration()
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA cache_size = -512")
         }
-        pool = try DatabasePool(path: path, configuration: configuration)
+        pool = try DatabaseQueue(path: path, configuration: configuration)
+        // WAL: readers (a tap on the journal, the tests) never block the writer; NORMAL sync is
+        // durable against process crashes, which is what the journal must survive.
+        _ = try pool.writeWithoutTransaction { db in try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") }
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.execute(sql: """
