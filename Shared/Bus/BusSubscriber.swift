@@ -4,12 +4,16 @@ import Synchronization
 
 /// A SUB socket connected to the bus's backend, living on its own thread. Messages reach async
 /// code through `messages`; a Swift concurrency thread never blocks on zmq_recv.
+///
+/// The receive thread is also a task executor (`executor`). A consumer that iterates `messages`
+/// inside `withTaskExecutorPreference(subscriber.executor) { ... }` runs on the receive thread:
+/// each message is handed over without waking another thread.
 public final class BusSubscriber: Sendable {
     /// Raw messages in arrival order. Finishes after `close()`.
     public let messages: AsyncStream<RawMessage>
+    /// The receive thread, as a task executor for the consumer of `messages`.
+    public let executor: SocketThreadExecutor
     private let flags = Flags()
-    private let closed = DispatchSemaphore(value: 0)
-    private let started = DispatchSemaphore(value: 0)
 
     /// - Parameters:
     ///   - prefixes: topic prefixes to subscribe to ("" for everything).
@@ -30,53 +34,65 @@ public final class BusSubscriber: Sendable {
         }
         let (stream, continuation) = AsyncStream<RawMessage>.makeStream(bufferingPolicy: .bufferingOldest(bufferLimit))
         self.messages = stream
-        let thread = Thread { [flags, closed, started] in
-            started.signal()
-            Self.receiveLoop(socket: socket, continuation: continuation, flags: flags)
+        let flags = self.flags
+        do {
+            self.executor = try SocketThreadExecutor(
+                name: "bus-sub", socket: socket,
+                onReadable: { socket, runJobs in Self.receive(socket: socket, continuation: continuation, flags: flags, runJobs: runJobs) },
+                onClosed: { continuation.finish() }
+            )
+        } catch {
             socket.close()
             continuation.finish()
-            closed.signal()
+            throw error
         }
-        thread.name = "bus-sub"
-        thread.start()
-        started.wait()
     }
 
-    private static func receiveLoop(
-        socket: ZMQSocket, continuation: AsyncStream<RawMessage>.Continuation, flags: Flags
-    ) {
-        while !flags.stop.load(ordering: .acquiring) {
-            do {
-                guard try socket.pollIn(timeoutMs: 100) else { continue }
-                // Drain what is queued, then poll again (so a stop request is seen promptly).
-                var drained = 0
-                while drained < 10_000, let frames = try socket.receiveMultipart(dontWait: true) {
-                    if case .dropped = continuation.yield(RawMessage(frames: frames)) {
-                        flags.drops.add(1, ordering: .relaxed)
-                    }
-                    drained += 1
+    /// On the receive thread, when the socket is readable: drains what is queued (bounded, so a
+    /// stop request is seen promptly). After each message it runs the queued jobs, so a consumer
+    /// on this thread handles the message at once. Returns false when the context is gone.
+    private static func receive(
+        socket: ZMQSocket, continuation: AsyncStream<RawMessage>.Continuation, flags: Flags, runJobs: () -> Bool
+    ) -> Bool {
+        do {
+            var drained = 0
+            while drained < 10_000, let frames = try socket.receiveMultipart(dontWait: true) {
+                if case .dropped = continuation.yield(RawMessage(frames: frames)) {
+                    flags.drops.add(1, ordering: .relaxed)
                 }
-            } catch {
-                if error.isTerminated { return }
-                // Any other receive error is unexpected; keep the thread alive but do not spin.
-                usleep(10_000)
+                drained += 1
+                // The consumer may close the subscriber: then the socket must not be touched again.
+                guard runJobs() else { return true }
             }
+        } catch {
+            if error.isTerminated { return false }
+            // Any other receive error is unexpected; keep the thread alive but do not spin.
+            usleep(10_000)
         }
+        return true
+    }
+
+    /// Runs `body` with the receive thread as the task's preferred executor, so that a loop over
+    /// `messages` inside it runs on the receive thread (see `SocketThreadExecutor`).
+    public func onReceiveThread<T, Failure: Error>(
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: () async throws(Failure) -> T
+    ) async throws(Failure) -> T {
+        try await withTaskExecutorPreference(executor, isolation: isolation, operation: body)
     }
 
     /// Messages dropped because the consumer fell `bufferLimit` messages behind.
     public var droppedForSlowConsumer: UInt64 { flags.drops.load(ordering: .relaxed) }
 
-    /// Stops the receive thread and closes the socket; waits until it is closed. Idempotent.
+    /// Stops receiving and closes the socket (on the receive thread); waits until it is closed.
+    /// Idempotent. `messages` finishes; the thread keeps running jobs of tasks that still prefer
+    /// `executor` until the subscriber is released.
     public func close() {
-        if flags.stop.exchange(true, ordering: .acquiringAndReleasing) == false {
-            closed.wait()
-        }
+        executor.closeSocket()
     }
 }
 
 /// State shared between the owner and the receive thread.
 final class Flags: Sendable {
-    let stop = Atomic<Bool>(false)
     let drops = Atomic<UInt64>(0)
 }

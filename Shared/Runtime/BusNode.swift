@@ -62,10 +62,12 @@ public final class BusNode: Sendable {
 
     /// Subscribes to topic prefixes. Malformed messages are dropped and counted by reason (and
     /// logged at most once per reason per minute); sequence gaps and restarts are counted.
+    /// Iterate the result inside `inbound.onReceiveThread { ... }` so that the loop runs on the
+    /// subscription's receive thread (one thread wake-up per message instead of two).
     public func subscribe(_ prefixes: [String], options: SocketOptions = .default) throws(ZMQError) -> Inbound {
         let subscriber = try BusSubscriber(context: context, endpoint: endpoints.subscribe, prefixes: prefixes, options: options)
         subscribers.withLock { $0.append(subscriber) }
-        return Inbound(raw: subscriber.messages, node: self)
+        return Inbound(raw: subscriber.messages, executor: subscriber.executor, node: self)
     }
 
     func accept(_ raw: RawMessage) -> Envelope? {
@@ -141,10 +143,33 @@ public final class BusNode: Sendable {
 }
 
 /// Decoded, validated envelopes from one subscription.
+///
+/// Iterate it inside `onReceiveThread`:
+///
+///     let inbound = try node.subscribe(prefixes)
+///     try await inbound.onReceiveThread {
+///         for await envelope in inbound { ... }
+///     }
+///
+/// Iterating it anywhere else works too; each message then costs a second thread wake-up.
 public struct Inbound: AsyncSequence, Sendable {
     public typealias Element = Envelope
     let raw: AsyncStream<RawMessage>
+    /// The subscription's receive thread, as a task executor.
+    public let executor: SocketThreadExecutor
     let node: BusNode
+
+    /// Runs `body` with the receive thread as the task's preferred executor: the consumer loop
+    /// inside is resumed on the receive thread right after each message arrives, and whatever it
+    /// awaits (a sleep, a database write) resumes on that thread too. While the loop works, the
+    /// thread does not receive: messages wait in libzmq's queue (receive high-water mark). Code
+    /// isolated to an actor with its own executor (e.g. the main actor) still runs there.
+    public func onReceiveThread<T, Failure: Error>(
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: () async throws(Failure) -> T
+    ) async throws(Failure) -> T {
+        try await withTaskExecutorPreference(executor, isolation: isolation, operation: body)
+    }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         var base: AsyncStream<RawMessage>.AsyncIterator

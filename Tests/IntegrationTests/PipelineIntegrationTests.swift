@@ -151,7 +151,8 @@ extension Integration {
         defer { harness.stopAll() }
         _ = try harness.trainModel()
         try harness.startPipeline()
-        try harness.startCollector(from: Self.from, to: Self.to, speed: 150)
+        // Five days at 150 bars/s (about 10 s): long enough that the restarted predictor joins while bars still flow.
+        try harness.startCollector(from: "2024-08-04", to: "2024-08-09", speed: 150)
         try await poll("predictions flowing", timeout: 60) { harness.heartbeats.counter("predictor-1", "predictions") >= 100 }
         harness.processes["predictor-1"]!.kill9()
         // Bars keep coming while no predictor runs; the ensemble holds them (known from their vectors).
@@ -167,7 +168,7 @@ extension Integration {
         }
         try await poll("collector finished its replay", timeout: 60) { harness.heartbeats.heartbeat("collector")?.status == "done" }
         try await poll("the executor to follow to the end", timeout: 30) {
-            harness.heartbeats.counter("executor", "received") >= UInt64(864)
+            harness.heartbeats.counter("executor", "received") >= UInt64(5 * 288)
         }
         for (name, process) in harness.processes { #expect(process.isRunning, "\(name) died:\n\(process.log.suffix(2000))") }
     }

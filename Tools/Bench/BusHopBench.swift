@@ -7,7 +7,10 @@ import Wire
 /// One bus hop, PUB → proxy → SUB, one message in flight at a time, on tcp loopback:
 /// - raw: three pre-encoded frames through zmq_send → zmq_proxy_steerable → zmq_msg_recv in the same thread;
 /// - ours: BusPublisher (header stamping, protobuf encoding) → BusProxy → BusSubscriber's receive
-///   thread → AsyncStream → an async consumer that decodes the envelope.
+///   thread → AsyncStream → an async consumer that decodes the envelope. As in the services
+///   (`Inbound.onReceiveThread`), the consumer prefers the receive thread as its task executor, so
+///   it runs there; BENCH_BUS_CONSUMER=cooperative runs it on the cooperative pool instead (the
+///   old path: one more thread wake-up per message).
 enum BusHopBench {
     static func payload() -> Payload {
         var kline = Quorum_V1_Kline()
@@ -34,31 +37,36 @@ enum BusHopBench {
         let proxy = try BusProxy(context: context, frontend: "tcp://127.0.0.1:*", backend: "tcp://127.0.0.1:*")
         let subscriber = try BusSubscriber(context: context, endpoint: proxy.backendEndpoint, prefixes: ["md."])
         let publisher = try BusPublisher(context: context, endpoint: proxy.frontendEndpoint, identity: PublisherIdentity(service: "collector", instance: "bench"))
-        var iterator = subscriber.messages.makeAsyncIterator()
-        // Wait for the subscription to reach the publisher.
-        let probing = Task {
-            while !Task.isCancelled {
-                publisher.publish(payload(), topic: "md.probe.", eventTime: .zero)
-                try? await Task.sleep(for: .milliseconds(5))
+        let onReceiveThread = ProcessInfo.processInfo.environment["BENCH_BUS_CONSUMER"] != "cooperative"
+        let loop = { () async throws -> Samples in
+            var iterator = subscriber.messages.makeAsyncIterator()
+            // Wait for the subscription to reach the publisher.
+            let probing = Task {
+                while !Task.isCancelled {
+                    publisher.publish(payload(), topic: "md.probe.", eventTime: .zero)
+                    try? await Task.sleep(for: .milliseconds(5))
+                }
             }
+            _ = await iterator.next()
+            probing.cancel()
+            _ = await probing.value
+            var ours = Samples()
+            let body = payload()
+            for i in 0..<(messages + 1_000) {
+                let start = DispatchTime.now().uptimeNanoseconds
+                publisher.publish(body, topic: topic, eventTime: Timestamp(nanoseconds: Int64(i)), traceID: "BTCUSDT.5m.1722816000000")
+                var decoded: Envelope
+                repeat {
+                    guard let message = await iterator.next() else { throw BenchError("subscriber ended") }
+                    decoded = try Envelope.decode(message)
+                } while decoded.topic != topic   // late probes
+                let end = DispatchTime.now().uptimeNanoseconds
+                precondition(decoded.topic == topic)
+                if i >= 1_000 { ours.add(Double(end - start)) }   // the first 1,000 warm up
+            }
+            return ours
         }
-        _ = await iterator.next()
-        probing.cancel()
-        _ = await probing.value
-        var ours = Samples()
-        let body = payload()
-        for i in 0..<(messages + 1_000) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            publisher.publish(body, topic: topic, eventTime: Timestamp(nanoseconds: Int64(i)), traceID: "BTCUSDT.5m.1722816000000")
-            var decoded: Envelope
-            repeat {
-                guard let message = await iterator.next() else { throw BenchError("subscriber ended") }
-                decoded = try Envelope.decode(message)
-            } while decoded.topic != topic   // late probes
-            let end = DispatchTime.now().uptimeNanoseconds
-            precondition(decoded.topic == topic)
-            if i >= 1_000 { ours.add(Double(end - start)) }   // the first 1,000 warm up
-        }
+        let ours = onReceiveThread ? try await subscriber.onReceiveThread(loop) : try await loop()
         subscriber.close()
         publisher.close()
         proxy.stop()

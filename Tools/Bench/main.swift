@@ -31,7 +31,7 @@ if which == "all" || which == "bus" {
     line("| path | median | p90 | p99 |")
     line("|---|---|---|---|")
     line("| raw libzmq PUB → zmq_proxy_steerable → SUB (same thread) | \(microseconds(raw.median)) | \(microseconds(raw.percentile(90))) | \(microseconds(raw.percentile(99))) |")
-    line("| Quorum BusPublisher → BusProxy → BusSubscriber thread → AsyncStream → Envelope.decode | \(microseconds(our.median)) | \(microseconds(our.percentile(90))) | \(microseconds(our.percentile(99))) |")
+    line("| Quorum BusPublisher → BusProxy → BusSubscriber thread → AsyncStream → consumer on that thread (task executor) → Envelope.decode | \(microseconds(our.median)) | \(microseconds(our.percentile(90))) | \(microseconds(our.percentile(99))) |")
     line(String(format: "| ratio ours / raw | %.2f× | %.2f× | %.2f× |", our.median / raw.median, our.percentile(90) / raw.percentile(90), our.percentile(99) / raw.percentile(99)))
 }
 

@@ -81,10 +81,12 @@ func waitForServices(node: BusNode, names: Set<String>, settleMs: Int64, timeout
         while WallClock.monotonicNanoseconds() < deadline && !Task.isCancelled { try? await Task.sleep(for: .milliseconds(100)) }
         if !Task.isCancelled { ready.timedOut() }
     }
-    for await envelope in inbound {
-        if ready.isTimedOut { break }
-        guard case .heartbeat(let hb) = envelope.payload, names.contains(hb.service), hb.uptimeMs >= settleMs else { continue }
-        if ready.insert(hb.service) == names.count { break }
+    await inbound.onReceiveThread {
+        for await envelope in inbound {
+            if ready.isTimedOut { break }
+            guard case .heartbeat(let hb) = envelope.payload, names.contains(hb.service), hb.uptimeMs >= settleMs else { continue }
+            if ready.insert(hb.service) == names.count { break }
+        }
     }
     timeout.cancel()
     if ready.isTimedOut {

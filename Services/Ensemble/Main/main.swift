@@ -31,42 +31,44 @@ await ServiceMain.run(service: "ensemble") { env in
             ? [Topic.Prefix.predictions, Topic.Prefix.features]
             : symbols.flatMap { ["\(Topic.Prefix.predictions)\($0).", "\(Topic.Prefix.features)\($0)."] }
         let inbound = try node.subscribe(prefixes)
-        for await envelope in inbound {
-            let input: EnsembleCore.Input
-            let now: Timestamp
-            do {
-                switch envelope.payload {
-                case .prediction(let wire):
-                    let prediction = try wire.domain()
-                    input = .prediction(prediction)
-                    now = prediction.bar.closeTime
-                case .features(let wire):
-                    let vector = try wire.domain()
-                    input = .features(vector)
-                    now = vector.bar.closeTime
-                default:
-                    node.drop(reason: "unexpected_type", detail: "\(envelope.header.type) on \(envelope.topic)")
+        await inbound.onReceiveThread {
+            for await envelope in inbound {
+                let input: EnsembleCore.Input
+                let now: Timestamp
+                do {
+                    switch envelope.payload {
+                    case .prediction(let wire):
+                        let prediction = try wire.domain()
+                        input = .prediction(prediction)
+                        now = prediction.bar.closeTime
+                    case .features(let wire):
+                        let vector = try wire.domain()
+                        input = .features(vector)
+                        now = vector.bar.closeTime
+                    default:
+                        node.drop(reason: "unexpected_type", detail: "\(envelope.header.type) on \(envelope.topic)")
+                        continue
+                    }
+                } catch {
+                    node.drop(reason: "invalid_payload", detail: "\(error)")
                     continue
                 }
-            } catch {
-                node.drop(reason: "invalid_payload", detail: "\(error)")
-                continue
-            }
-            for output in core.handle(input, now: now) {
-                switch output {
-                case .signal(let signal):
-                    node.publish(.signal(Quorum_V1_EnsembleSignal(signal)), topic: Topic.signal(symbol: signal.bar.symbol, interval: signal.bar.interval.name),
-                                 eventTime: signal.bar.closeTime, traceID: envelope.header.traceID,
-                                 causationID: "\(envelope.header.publisher)#\(envelope.header.seq)")
-                    node.counters.increment("signals")
-                case .noSignal(let decision):
-                    node.counters.increment("no_signal_\(decision.reason.rawValue)")
-                case .duplicate:
-                    node.counters.increment("duplicate_predictions")
-                case .ignored(_, let reason):
-                    node.counters.increment("ignored_\(reason.rawValue)")
-                case .late:
-                    node.counters.increment("late_predictions")
+                for output in core.handle(input, now: now) {
+                    switch output {
+                    case .signal(let signal):
+                        node.publish(.signal(Quorum_V1_EnsembleSignal(signal)), topic: Topic.signal(symbol: signal.bar.symbol, interval: signal.bar.interval.name),
+                                     eventTime: signal.bar.closeTime, traceID: envelope.header.traceID,
+                                     causationID: "\(envelope.header.publisher)#\(envelope.header.seq)")
+                        node.counters.increment("signals")
+                    case .noSignal(let decision):
+                        node.counters.increment("no_signal_\(decision.reason.rawValue)")
+                    case .duplicate:
+                        node.counters.increment("duplicate_predictions")
+                    case .ignored(_, let reason):
+                        node.counters.increment("ignored_\(reason.rawValue)")
+                    case .late:
+                        node.counters.increment("late_predictions")
+                    }
                 }
             }
         }

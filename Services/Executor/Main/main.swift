@@ -31,43 +31,45 @@ await ServiceMain.run(service: "executor") { env in
             ? [Topic.Prefix.intents, Topic.Prefix.klines]
             : symbols.flatMap { [Topic.intent(symbol: $0), "\(Topic.Prefix.klines)\($0)."] }
         let inbound = try node.subscribe(prefixes + [Topic.control(service: "executor")])
-        for await envelope in inbound {
-            let input: ExecutorCore.Input
-            do {
-                switch envelope.payload {
-                case .intent(let wire): input = .intent(try wire.domain())
-                case .kline(let wire): input = .kline(try wire.domain())
-                case .control(let control):
-                    node.logger.notice("control received", metadata: ["ctl.command": "\(control.command)"])
-                    continue
-                default:
-                    node.drop(reason: "unexpected_type", detail: "\(envelope.header.type) on \(envelope.topic)")
+        try await inbound.onReceiveThread {
+            for await envelope in inbound {
+                let input: ExecutorCore.Input
+                do {
+                    switch envelope.payload {
+                    case .intent(let wire): input = .intent(try wire.domain())
+                    case .kline(let wire): input = .kline(try wire.domain())
+                    case .control(let control):
+                        node.logger.notice("control received", metadata: ["ctl.command": "\(control.command)"])
+                        continue
+                    default:
+                        node.drop(reason: "unexpected_type", detail: "\(envelope.header.type) on \(envelope.topic)")
+                        continue
+                    }
+                } catch {
+                    node.drop(reason: "invalid_payload", detail: "\(error)")
                     continue
                 }
-            } catch {
-                node.drop(reason: "invalid_payload", detail: "\(error)")
-                continue
-            }
-            let trace = envelope.header.traceID
-            let cause = "\(envelope.header.publisher)#\(envelope.header.seq)"
-            for output in core.handle(input, now: WallClock.now()) {
-                switch output {
-                case .journalIntent(let intent):
-                    // Journal before acting: if this write fails, nothing after it happens.
-                    let inserted = try await journal.record(intent, receivedAt: WallClock.now())
-                    node.counters.increment(inserted ? "intents_journaled" : "intents_already_journaled")
-                case .ack(let ack):
-                    try await journal.record(ack)
-                    node.publish(.intentAck(Quorum_V1_IntentAck(ack)), topic: Topic.intentAck, eventTime: WallClock.now(), traceID: trace, causationID: cause)
-                    node.counters.increment("acks_\(ack.status.rawValue)")
-                case .report(let report):
-                    try await journal.record(report)
-                    node.publish(.executionReport(Quorum_V1_ExecutionReport(report)), topic: Topic.executionReport(symbol: report.symbol),
-                                 eventTime: report.eventTime, traceID: trace, causationID: cause)
-                    node.counters.increment("fills_\(report.leg == .entry ? "entry" : report.leg == .takeProfit ? "take_profit" : "stop")")
-                case .watermark(let mark):
-                    node.publish(.executionWatermark(Quorum_V1_ExecutionWatermark(mark)), topic: Topic.executionWatermark(symbol: mark.symbol),
-                                 eventTime: mark.through, traceID: trace, causationID: cause)
+                let trace = envelope.header.traceID
+                let cause = "\(envelope.header.publisher)#\(envelope.header.seq)"
+                for output in core.handle(input, now: WallClock.now()) {
+                    switch output {
+                    case .journalIntent(let intent):
+                        // Journal before acting: if this write fails, nothing after it happens.
+                        let inserted = try await journal.record(intent, receivedAt: WallClock.now())
+                        node.counters.increment(inserted ? "intents_journaled" : "intents_already_journaled")
+                    case .ack(let ack):
+                        try await journal.record(ack)
+                        node.publish(.intentAck(Quorum_V1_IntentAck(ack)), topic: Topic.intentAck, eventTime: WallClock.now(), traceID: trace, causationID: cause)
+                        node.counters.increment("acks_\(ack.status.rawValue)")
+                    case .report(let report):
+                        try await journal.record(report)
+                        node.publish(.executionReport(Quorum_V1_ExecutionReport(report)), topic: Topic.executionReport(symbol: report.symbol),
+                                     eventTime: report.eventTime, traceID: trace, causationID: cause)
+                        node.counters.increment("fills_\(report.leg == .entry ? "entry" : report.leg == .takeProfit ? "take_profit" : "stop")")
+                    case .watermark(let mark):
+                        node.publish(.executionWatermark(Quorum_V1_ExecutionWatermark(mark)), topic: Topic.executionWatermark(symbol: mark.symbol),
+                                     eventTime: mark.through, traceID: trace, causationID: cause)
+                    }
                 }
             }
         }

@@ -21,34 +21,36 @@ await ServiceMain.run(service: "features") { env in
         var core = FeatureServiceCore(configuration: configuration)
         let prefixes = symbols.isEmpty ? [Topic.Prefix.klines] : symbols.map { "\(Topic.Prefix.klines)\($0)." }
         let inbound = try node.subscribe(prefixes)
-        for await envelope in inbound {
-            guard case .kline(let wire) = envelope.payload else {
-                node.drop(reason: "unexpected_type", detail: "\(envelope.header.type) on \(envelope.topic)")
-                continue
-            }
-            let kline: Kline
-            do { kline = try wire.domain() } catch {
-                node.drop(reason: "invalid_kline", detail: "\(error)")
-                continue
-            }
-            let now = kline.closeTime
-            for output in core.handle(.kline(kline), now: now) {
-                switch output {
-                case .vector(let vector):
-                    node.publish(.features(Quorum_V1_FeatureVector(vector)),
-                                 topic: Topic.features(symbol: vector.bar.symbol, interval: vector.bar.interval.name),
-                                 eventTime: vector.bar.closeTime, traceID: envelope.header.traceID,
-                                 causationID: "\(envelope.header.publisher)#\(envelope.header.seq)")
-                    node.counters.increment("vectors")
-                case .warming:
-                    node.counters.increment("warming")
-                case .dropped(let bar, let reason):
-                    node.drop(reason: reason, detail: "\(bar)")
-                case .gapFilled(_, let synthetic):
-                    node.counters.increment("gap_bars_interpolated", by: UInt64(synthetic))
-                case .seriesReset(let bar, let missing):
-                    node.counters.increment("series_resets")
-                    node.logger.warning("series reset after a long gap", metadata: ["bar": "\(bar)", "missing": "\(missing)"])
+        await inbound.onReceiveThread {
+            for await envelope in inbound {
+                guard case .kline(let wire) = envelope.payload else {
+                    node.drop(reason: "unexpected_type", detail: "\(envelope.header.type) on \(envelope.topic)")
+                    continue
+                }
+                let kline: Kline
+                do { kline = try wire.domain() } catch {
+                    node.drop(reason: "invalid_kline", detail: "\(error)")
+                    continue
+                }
+                let now = kline.closeTime
+                for output in core.handle(.kline(kline), now: now) {
+                    switch output {
+                    case .vector(let vector):
+                        node.publish(.features(Quorum_V1_FeatureVector(vector)),
+                                     topic: Topic.features(symbol: vector.bar.symbol, interval: vector.bar.interval.name),
+                                     eventTime: vector.bar.closeTime, traceID: envelope.header.traceID,
+                                     causationID: "\(envelope.header.publisher)#\(envelope.header.seq)")
+                        node.counters.increment("vectors")
+                    case .warming:
+                        node.counters.increment("warming")
+                    case .dropped(let bar, let reason):
+                        node.drop(reason: reason, detail: "\(bar)")
+                    case .gapFilled(_, let synthetic):
+                        node.counters.increment("gap_bars_interpolated", by: UInt64(synthetic))
+                    case .seriesReset(let bar, let missing):
+                        node.counters.increment("series_resets")
+                        node.logger.warning("series reset after a long gap", metadata: ["bar": "\(bar)", "missing": "\(missing)"])
+                    }
                 }
             }
         }

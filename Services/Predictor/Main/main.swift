@@ -32,38 +32,40 @@ await ServiceMain.run(service: "predictor") { env in
         var core = PredictorCore(configuration: .init(model: model, symbols: symbols.isEmpty ? nil : Set(symbols)))
         let prefixes = symbols.isEmpty ? [Topic.Prefix.features] : symbols.map { Topic.features(symbol: $0, interval: interval) }
         let inbound = try node.subscribe(prefixes + [Topic.control(service: "predictor")])
-        for await envelope in inbound {
-            switch envelope.payload {
-            case .features(let wire):
-                let vector: FeatureVector
-                do { vector = try wire.domain() } catch {
-                    node.drop(reason: "invalid_features", detail: "\(error)")
-                    continue
-                }
-                for output in core.handle(.features(vector), now: vector.bar.closeTime) {
-                    switch output {
-                    case .prediction(let prediction):
-                        node.publish(.prediction(Quorum_V1_Prediction(prediction)),
-                                     topic: Topic.prediction(symbol: prediction.bar.symbol, interval: prediction.bar.interval.name, model: prediction.model),
-                                     eventTime: prediction.bar.closeTime, traceID: envelope.header.traceID,
-                                     causationID: "\(envelope.header.publisher)#\(envelope.header.seq)")
-                        node.counters.increment("predictions")
-                    case .skipped(let bar, let reason):
-                        node.counters.increment("skipped_\(reason)")
-                        node.logger.debug("vector skipped", metadata: ["bar": "\(bar)", "reason": "\(reason)"])
-                    case .missingFeatures(let bar, let missing):
-                        node.logger.critical("model features are not in the vectors: refusing to run", metadata: [
-                            "model.name": "\(model.metadata.name)", "features.missing": "\(missing.joined(separator: ","))",
-                            "features.available": "\(vector.names.joined(separator: ","))", "bar": "\(bar)",
-                        ])
-                        FileHandle.standardError.write(Data("quorum-predictor: model \(model.metadata.name) needs features missing from the vectors on \(envelope.topic): \(missing.joined(separator: ", "))\n".utf8))
-                        throw PredictorRefusal.missingFeatures(missing)
+        try await inbound.onReceiveThread {
+            for await envelope in inbound {
+                switch envelope.payload {
+                case .features(let wire):
+                    let vector: FeatureVector
+                    do { vector = try wire.domain() } catch {
+                        node.drop(reason: "invalid_features", detail: "\(error)")
+                        continue
                     }
+                    for output in core.handle(.features(vector), now: vector.bar.closeTime) {
+                        switch output {
+                        case .prediction(let prediction):
+                            node.publish(.prediction(Quorum_V1_Prediction(prediction)),
+                                         topic: Topic.prediction(symbol: prediction.bar.symbol, interval: prediction.bar.interval.name, model: prediction.model),
+                                         eventTime: prediction.bar.closeTime, traceID: envelope.header.traceID,
+                                         causationID: "\(envelope.header.publisher)#\(envelope.header.seq)")
+                            node.counters.increment("predictions")
+                        case .skipped(let bar, let reason):
+                            node.counters.increment("skipped_\(reason)")
+                            node.logger.debug("vector skipped", metadata: ["bar": "\(bar)", "reason": "\(reason)"])
+                        case .missingFeatures(let bar, let missing):
+                            node.logger.critical("model features are not in the vectors: refusing to run", metadata: [
+                                "model.name": "\(model.metadata.name)", "features.missing": "\(missing.joined(separator: ","))",
+                                "features.available": "\(vector.names.joined(separator: ","))", "bar": "\(bar)",
+                            ])
+                            FileHandle.standardError.write(Data("quorum-predictor: model \(model.metadata.name) needs features missing from the vectors on \(envelope.topic): \(missing.joined(separator: ", "))\n".utf8))
+                            throw PredictorRefusal.missingFeatures(missing)
+                        }
+                    }
+                case .control(let control):
+                    node.logger.notice("control received", metadata: ["ctl.command": "\(control.command)"])
+                default:
+                    node.drop(reason: "unexpected_type", detail: "\(envelope.header.type) on \(envelope.topic)")
                 }
-            case .control(let control):
-                node.logger.notice("control received", metadata: ["ctl.command": "\(control.command)"])
-            default:
-                node.drop(reason: "unexpected_type", detail: "\(envelope.header.type) on \(envelope.topic)")
             }
         }
     }

@@ -40,28 +40,30 @@ await ServiceMain.run(service: "riskgate") { env in
             }
         }
         defer { timers.cancel() }
-        for await envelope in inbound {
-            let input: RiskGateCore.Input
-            do {
-                switch envelope.payload {
-                case .signal(let wire):
-                    let id = IntentID(milliseconds: WallClock.now().milliseconds, random: UInt64.random(in: 0...UInt64.max))
-                    input = .signal(try wire.domain(), newIntentID: id)
-                case .executionReport(let wire): input = .report(try wire.domain())
-                case .intentAck(let wire): input = .ack(try wire.domain())
-                case .executionWatermark(let wire): input = .watermark(try wire.domain())
-                case .control(let control):
-                    node.logger.notice("control received", metadata: ["ctl.command": "\(control.command)"])
-                    continue
-                default:
-                    node.drop(reason: "unexpected_type", detail: "\(envelope.header.type) on \(envelope.topic)")
+        await inbound.onReceiveThread {
+            for await envelope in inbound {
+                let input: RiskGateCore.Input
+                do {
+                    switch envelope.payload {
+                    case .signal(let wire):
+                        let id = IntentID(milliseconds: WallClock.now().milliseconds, random: UInt64.random(in: 0...UInt64.max))
+                        input = .signal(try wire.domain(), newIntentID: id)
+                    case .executionReport(let wire): input = .report(try wire.domain())
+                    case .intentAck(let wire): input = .ack(try wire.domain())
+                    case .executionWatermark(let wire): input = .watermark(try wire.domain())
+                    case .control(let control):
+                        node.logger.notice("control received", metadata: ["ctl.command": "\(control.command)"])
+                        continue
+                    default:
+                        node.drop(reason: "unexpected_type", detail: "\(envelope.header.type) on \(envelope.topic)")
+                        continue
+                    }
+                } catch {
+                    node.drop(reason: "invalid_payload", detail: "\(error)")
                     continue
                 }
-            } catch {
-                node.drop(reason: "invalid_payload", detail: "\(error)")
-                continue
+                gate.handle(input, trace: envelope.header.traceID, cause: "\(envelope.header.publisher)#\(envelope.header.seq)")
             }
-            gate.handle(input, trace: envelope.header.traceID, cause: "\(envelope.header.publisher)#\(envelope.header.seq)")
         }
     }
 }
