@@ -156,13 +156,19 @@ extension Integration {
         try await poll("predictions flowing", timeout: 60) { harness.heartbeats.counter("predictor-1", "predictions") >= 100 }
         harness.processes["predictor-1"]!.kill9()
         // Bars keep coming while no predictor runs; the ensemble holds them (known from their vectors).
+        // Heartbeats are up to 200 ms (30 bars) old, so wait for 150 bars (1 s) to be sure of 100.
         let vectorsAtKill = harness.heartbeats.counter("features", "vectors")
-        try await poll("bars to pass without a predictor", timeout: 30) { harness.heartbeats.counter("features", "vectors") >= vectorsAtKill + 30 }
+        try await poll("bars to pass without a predictor", timeout: 30) { harness.heartbeats.counter("features", "vectors") >= vectorsAtKill + 150 }
         let decidedAtRestart = harness.heartbeats.counter("ensemble", "signals") + harness.heartbeats.counter("ensemble", "no_signal_below_threshold")
         try harness.startPredictor(instance: "predictor-1")
         // The restarted predictor's first prediction closes the bars it missed: counted, not lost silently.
         try await poll("the restart to be counted", timeout: 30) { harness.heartbeats.counter("ensemble", "publisher_restarts") >= 1 }
-        try await poll("the missed bars to be counted", timeout: 30) { harness.heartbeats.counter("ensemble", "no_signal_no_predictions") >= 20 }
+        do {
+            try await poll("the missed bars to be counted", timeout: 30) { harness.heartbeats.counter("ensemble", "no_signal_no_predictions") >= 20 }
+        } catch {
+            Issue.record("\(error): ensemble \(harness.heartbeats.heartbeat("ensemble")?.counters ?? [:]); predictor \(harness.heartbeats.heartbeat("predictor-1")?.counters ?? [:])\n\(harness.logs())")
+            throw error
+        }
         try await poll("decisions to resume", timeout: 30) {
             harness.heartbeats.counter("ensemble", "signals") + harness.heartbeats.counter("ensemble", "no_signal_below_threshold") > decidedAtRestart + 20
         }

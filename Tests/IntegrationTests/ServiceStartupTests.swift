@@ -39,6 +39,26 @@ extension Integration {
         #expect(bus.output.contains("BUS_FRONTEND_BIND") && bus.output.contains("BUS_BACKEND_BIND"))
     }
 
+    /// `<executable> --health` (the compose healthcheck): 0 when a heartbeat arrives through the bus, 1 when no bus answers.
+    @Test func healthCheckTellsWhetherTheBusIsReachable() async throws {
+        let front = "tcp://127.0.0.1:\(freeLocalPort())", back = "tcp://127.0.0.1:\(freeLocalPort())"
+        let noBus = try Self.run("quorum-features", ["--health"], environment: ["BUS_SUB_ENDPOINT": back])
+        #expect(noBus.status == 1)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("quorum-health-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let bus = try ServiceProcess(name: "bus", executable: RepositoryPaths.executable("quorum-bus"),
+                                     environment: ["BUS_FRONTEND_BIND": front, "BUS_BACKEND_BIND": back, "BUS_PUB_ENDPOINT": front, "HEARTBEAT_INTERVAL_MS": "200"],
+                                     logDirectory: directory)
+        defer { bus.stop() }
+        var healthy = false
+        try await poll("a healthy answer", timeout: 20) {
+            healthy = try Self.run("quorum-features", ["--health"], environment: ["BUS_SUB_ENDPOINT": back]).status == 0
+            return healthy
+        }
+        #expect(healthy)
+    }
+
     @Test func helpListsTheKeys() throws {
         let help = try Self.run("quorum-executor", ["--help"], environment: [:])
         #expect(help.status == 0)

@@ -63,6 +63,13 @@ if which == "all" || which == "compute" {
     line("| backtest: every core chained in process over every row | \(milliseconds(backtestNs)) (\(String(format: "%.0f", backtestNs / Double(klines.count))) ns/bar) | ITB whole pipeline 31.9 s |")
 }
 
+if which == "features" {
+    let klines = try KlineCSV.read(path: fullFile ?? sample)
+    let bars = ComputeBench.bars(from: klines, count: 525_600)
+    let perBar = try ComputeBench.featureNanosecondsPerBar(bars, runs: 5)
+    line(String(format: "FeatureServiceCore: %.0f ns/bar over 525,600 bars", perBar))
+}
+
 if which == "all" || which == "pipeline" {
     let speed = Double(environment["BENCH_REPLAY_SPEED"] ?? "") ?? 30
     let to = environment["BENCH_REPLAY_TO"] ?? "2024-09-01"

@@ -79,6 +79,10 @@ final class Gate: Sendable {
         var waitingSince: UInt64?
         /// Trace ids of intents, so re-publications carry the original trace.
         var traces: [IntentID: String] = [:]
+        /// When each unacknowledged intent was first published (monotonic ns).
+        var issuedAt: [IntentID: UInt64] = [:]
+        /// Intents no longer re-published: unacknowledged past their lifetime.
+        var abandoned: Set<IntentID> = []
     }
 
     init(core: RiskGateCore, node: BusNode) {
@@ -98,10 +102,25 @@ final class Gate: Sendable {
                 switch output {
                 case .intent(let intent):
                     state.traces[intent.id] = trace
+                    state.issuedAt[intent.id] = WallClock.monotonicNanoseconds()
                     node.publish(.intent(Quorum_V1_TradeIntent(intent)), topic: Topic.intent(symbol: intent.bar.symbol),
                                  eventTime: intent.createdAt, traceID: trace, causationID: cause)
                     node.counters.increment("intents")
                 case .republish(let intent):
+                    // Re-published until acknowledged or expired. Expiry is judged on the wall clock
+                    // since issue, over the intent's own lifetime (expiresAt − createdAt): the core's
+                    // event time runs ahead of the Executor in a replay, the wall clock never does.
+                    // Its capital stays reserved until an ack says what happened to it.
+                    let lifetime = UInt64(max(0, intent.expiresAt.nanoseconds - intent.createdAt.nanoseconds))
+                    if let issued = state.issuedAt[intent.id], WallClock.monotonicNanoseconds() - issued > lifetime {
+                        if state.abandoned.insert(intent.id).inserted {
+                            node.counters.increment("intents_expired_unacknowledged")
+                            node.logger.warning("intent expired unacknowledged: no longer re-published", metadata: [
+                                "intent.id": "\(intent.id)", "intent.symbol": "\(intent.bar.symbol)",
+                            ])
+                        }
+                        continue
+                    }
                     node.publish(.intent(Quorum_V1_TradeIntent(intent)), topic: Topic.intent(symbol: intent.bar.symbol),
                                  eventTime: intent.createdAt, traceID: state.traces[intent.id] ?? "")
                     node.counters.increment("intents_republished")
@@ -117,7 +136,11 @@ final class Gate: Sendable {
                     node.counters.increment("duplicate_signals")
                 }
             }
-            if case .ack(let ack) = input, ack.status != .accepted { state.traces[ack.intentID] = nil }
+            if case .ack(let ack) = input {
+                state.traces[ack.intentID] = nil
+                state.issuedAt[ack.intentID] = nil
+                state.abandoned.remove(ack.intentID)
+            }
             // The wait clock runs while something is held and restarts on any Executor progress.
             if state.core.heldSignals.isEmpty {
                 state.waitingSince = nil
