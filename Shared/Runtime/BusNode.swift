@@ -67,7 +67,13 @@ public final class BusNode: Sendable {
     public func subscribe(_ prefixes: [String], options: SocketOptions = .default) throws(ZMQError) -> Inbound {
         let subscriber = try BusSubscriber(context: context, endpoint: endpoints.subscribe, prefixes: prefixes, options: options)
         subscribers.withLock { $0.append(subscriber) }
-        return Inbound(raw: subscriber.messages, executor: subscriber.executor, node: self)
+        return Inbound(raw: subscriber.messages, executor: subscriber.executor, node: self, subscriber: subscriber)
+    }
+
+    /// Closes one subscription (its stream finishes) and forgets it.
+    func unsubscribe(_ subscriber: BusSubscriber) {
+        subscribers.withLock { list in list.removeAll { $0 === subscriber } }
+        subscriber.close()
     }
 
     func accept(_ raw: RawMessage) -> Envelope? {
@@ -158,6 +164,12 @@ public struct Inbound: AsyncSequence, Sendable {
     /// The subscription's receive thread, as a task executor.
     public let executor: SocketThreadExecutor
     let node: BusNode
+    let subscriber: BusSubscriber
+
+    /// Ends this subscription: the socket is closed and the stream finishes. A subscription used
+    /// only for a while (waiting for peers at start) must be closed, or what it keeps receiving
+    /// piles up unread.
+    public func close() { node.unsubscribe(subscriber) }
 
     /// Runs `body` with the receive thread as the task's preferred executor: the consumer loop
     /// inside is resumed on the receive thread right after each message arrives, and whatever it

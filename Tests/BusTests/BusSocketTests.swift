@@ -82,6 +82,20 @@ import Wire
         context.terminate()
     }
 
+    /// A subscription used for a while and closed ends its stream; the node forgets it.
+    @Test func closingASubscriptionEndsItsStream() async throws {
+        let context = BusContext()
+        let proxy = try BusProxy(context: context, frontend: "tcp://127.0.0.1:*", backend: "tcp://127.0.0.1:*")
+        let node = try BusNode(identity: PublisherIdentity(service: "t", instance: "1"), endpoints: BusEndpoints(publish: proxy.frontendEndpoint, subscribe: proxy.backendEndpoint), logger: Logger(label: "test"))
+        let inbound = try node.subscribe(["hb."])
+        let ended = Task { for await _ in inbound {}; return true }
+        inbound.close()
+        #expect(await ended.value)
+        node.shutdown()
+        proxy.stop()
+        context.terminate()
+    }
+
     @Test func busConfigurationListsEveryProblem() {
         let bad = BusConfiguration(frontendBind: "udp://x", backendBind: "tcp://*:99999", captureBind: "tcp://*:99999")
         let problems = bad.violations()

@@ -89,6 +89,7 @@ func waitForServices(node: BusNode, names: Set<String>, settleMs: Int64, timeout
         }
     }
     timeout.cancel()
+    inbound.close()
     if ready.isTimedOut {
         node.logger.warning("replaying without every subscriber", metadata: ["missing": "\(names.subtracting(ready.names).sorted())"])
     } else {
