@@ -127,6 +127,9 @@ public struct Envelope: Sendable, Equatable {
         case badPayload = "bad_payload"
     }
 
+    /// How a message caused by this one names it (docs/wire-protocol.md: `<publisher>@<session_id>#<seq>`).
+    public var causationID: String { "\(header.publisher)@\(header.sessionID)#\(header.seq)" }
+
     public func encode() -> RawMessage {
         let header = (try? self.header.serializedBytes() as [UInt8]) ?? []
         return RawMessage(topic: topic, header: header, payload: payload.serializedBytes())

@@ -147,18 +147,6 @@ final class ZMQSocket: @unchecked Sendable {
         }
     }
 
-    /// Waits until the socket is readable or `timeoutMs` passes. Returns true when readable.
-    func pollIn(timeoutMs: Int) throws(ZMQError) -> Bool {
-        var item = zmq_pollitem_t(socket: raw, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
-        let rc = zmq_poll(&item, 1, timeoutMs)
-        if rc < 0 {
-            let error = ZMQError.last("zmq_poll")
-            if error.isInterrupted { return false }
-            throw error
-        }
-        return rc > 0 && (item.revents & Int16(ZMQ_POLLIN)) != 0
-    }
-
     func close() {
         guard !isClosed else { return }
         isClosed = true

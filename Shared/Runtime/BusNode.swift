@@ -116,6 +116,11 @@ public final class BusNode: Sendable {
         }
     }
 
+    /// Drops a well-formed message of a type this service does not read on that topic.
+    public func dropUnexpected(_ envelope: Envelope) {
+        drop(reason: "unexpected_type", detail: "\(envelope.header.type) on \(envelope.topic)")
+    }
+
     public var sequenceTracker: SequenceTracker { tracker.withLock { $0 } }
 
     /// Stops every receive thread (their streams finish), so consumers end their loops.

@@ -12,8 +12,8 @@ import Wire
 /// The whole suite as real processes over a real bus on loopback: quorum-bus and the six services,
 /// started from the debug build, with their own ports, data folder and model registry.
 final class SuiteHarness: @unchecked Sendable {
-    static let features = ["close_SMA_3", "close_SMA_6", "close_SMA_12", "close_RSI_14", "high_low_close_ATR_14"]
-    static let modelName = "logreg-high_030_4"
+    static let features = DemoStrategy.features
+    static let modelName = DemoStrategy.modelName
 
     let directory: URL
     let modelDirectory: URL
@@ -50,7 +50,7 @@ final class SuiteHarness: @unchecked Sendable {
     func trainModel() throws -> Model {
         let klines = try KlineCSV.read(path: RepositoryPaths.sampleKlines.path, openTimes: Timestamp(utcDate: "2024-07-01")!..<Timestamp(utcDate: "2024-08-01")!)
         let model = try ModelTraining.trainLogisticRegression(
-            klines: klines, features: Self.features, label: "high_030_4",
+            klines: klines, features: Self.features, label: DemoStrategy.label,
             range: Timestamp(utcDate: "2024-07-01")!..<Timestamp(utcDate: "2024-08-01")!,
             name: Self.modelName, version: "20240801T000000Z", created: Timestamp(utcDate: "2024-08-01")!
         )

@@ -9,7 +9,7 @@ import Research
 /// In-process throughput: the FeatureService core over many bars (TA-Lib's batch functions are the
 /// baseline), the CSV parser, training, and the whole backtest chain.
 enum ComputeBench {
-    static let features = ["close_SMA_3", "close_SMA_6", "close_SMA_12", "close_RSI_14", "high_low_close_ATR_14"]
+    static let features = DemoStrategy.features
 
     /// 525,600 bars: the real file's klines repeated, with open times shifted so the series is continuous.
     static func bars(from klines: [Kline], count: Int) -> [Kline] {

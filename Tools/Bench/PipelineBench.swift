@@ -34,10 +34,10 @@ enum PipelineBench {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("quorum-bench-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("data"), withIntermediateDirectories: true)
-        let features = ["close_SMA_3", "close_SMA_6", "close_SMA_12", "close_RSI_14", "high_low_close_ATR_14"]
+        let features = DemoStrategy.features
         let july = try KlineCSV.read(path: data, openTimes: Timestamp(utcDate: "2024-07-01")!..<Timestamp(utcDate: "2024-08-01")!)
         let model = try ModelTraining.trainLogisticRegression(
-            klines: july, features: features, label: "high_030_4", range: Timestamp(utcDate: "2024-07-01")!..<Timestamp(utcDate: "2024-08-01")!,
+            klines: july, features: features, label: DemoStrategy.label, range: Timestamp(utcDate: "2024-07-01")!..<Timestamp(utcDate: "2024-08-01")!,
             version: "bench", created: Timestamp(utcDate: "2024-08-01")!
         )
         let models = dir.appendingPathComponent("models").path

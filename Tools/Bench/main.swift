@@ -48,7 +48,7 @@ if which == "all" || which == "compute" {
     line(String(format: "| FeatureServiceCore, SMA 3/6/12 + RSI 14 + ATR 14, incremental, 525,600 bars | %.1f ms (%.0f ns/bar) | TA-Lib batch 6.8 ms (13 ns/bar) |", perBar * 525_600 / 1e6, perBar))
     let trainStart = DispatchTime.now().uptimeNanoseconds
     let model = try ModelTraining.trainLogisticRegression(
-        klines: klines, features: ComputeBench.features, label: "high_030_4",
+        klines: klines, features: ComputeBench.features, label: DemoStrategy.label,
         range: klines.first!.openTime..<klines.last!.openTime, version: "bench", created: .zero, maxInterpolatedGap: 288
     )
     let trainNs = Double(DispatchTime.now().uptimeNanoseconds - trainStart)

@@ -14,25 +14,25 @@ struct BacktestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "backtest", abstract: "Run all cores in one process over recorded klines.")
 
     @Option(help: "Kline CSV (Binance layout).")
-    var data: String = "data/sample/BTCUSDT-5m-2024-07-08.csv"
+    var data: String = DemoStrategy.sampleFile
 
     @Option(help: "First UTC day to replay (YYYY-MM-DD), inclusive.")
-    var from: String = "2024-08-01"
+    var from: String = DemoStrategy.replayFrom
 
     @Option(help: "UTC day to stop before (YYYY-MM-DD), exclusive.")
-    var to: String = "2024-09-01"
+    var to: String = DemoStrategy.replayTo
 
     @Option(help: "Comma-separated feature names.")
-    var features: String = "close_SMA_3,close_SMA_6,close_SMA_12,close_RSI_14,high_low_close_ATR_14"
+    var features: String = DemoStrategy.features.joined(separator: ",")
 
     @Option(help: "Models and weights: name[:weight],...")
-    var models: String = "logreg-high_030_4:1"
+    var models: String = "\(DemoStrategy.modelName):1"
 
     @Option(help: "Model registry folder.")
     var modelDir: String = "models"
 
     @Option(help: "Ensemble threshold.")
-    var threshold: Double = 0.6
+    var threshold: Double = DemoStrategy.threshold
 
     @Option(help: "Division equity (quote asset).")
     var equity: String = "1000"

@@ -14,20 +14,16 @@ import Wire
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the whole suite in shadow mode on the embedded sample and summarize.")
 
-    @Option(name: .shortAndLong, help: "Compose file.")
-    var file: String = "compose/compose.yaml"
-
-    @Option(help: "Folder of the executables (default: .build/release, else .build/debug).")
-    var bin: String?
+    @OptionGroup var compose: ComposeOptions
 
     @Option(help: "Kline CSV to replay.")
-    var data: String = "data/sample/BTCUSDT-5m-2024-07-08.csv"
+    var data: String = DemoStrategy.sampleFile
 
     @Option(help: "First UTC day replayed.")
-    var from: String = "2024-08-01"
+    var from: String = DemoStrategy.replayFrom
 
     @Option(help: "UTC day the replay stops before.")
-    var to: String = "2024-09-01"
+    var to: String = DemoStrategy.replayTo
 
     @Option(help: "Replay speed in bars per second.")
     var speed: Int = 1000
@@ -38,8 +34,6 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Model registry folder.")
     var models: String = "models"
 
-    @Option(help: "Replicas of a service: SERVICE=N (repeatable), e.g. predictor-logreg=2.")
-    var scale: [String] = []
 
     func run() async throws {
         let began = Date()
@@ -55,8 +49,8 @@ struct Demo: AsyncParsableCommand {
             "REPLAY_SPEED": String(speed), "MODEL_DIR": URL(fileURLWithPath: models).standardizedFileURL.path,
             "DATA_DIR": runDirectory.appendingPathComponent("data").path, "LOG_LEVEL": "notice",
         ]
-        let plan = try LocalCompose.plan(file: file, bin: bin, scale: scale, environment: [], services: [], extra: overrides)
-        print("Quorum demo: \(plan.processes.count) processes from \(file), shadow mode, replaying \(klines.count) klines of \(klines.first?.symbol ?? "?") \(klines.first?.interval.name ?? "") from \(from) to \(to) at \(speed) bars/s")
+        let plan = try LocalCompose.plan(compose, environment: [], services: [], extra: overrides)
+        print("Quorum demo: \(plan.processes.count) processes from \(compose.file), shadow mode, replaying \(klines.count) klines of \(klines.first?.symbol ?? "?") \(klines.first?.interval.name ?? "") from \(from) to \(to) at \(speed) bars/s")
         print("  logs: \(logs.path)")
 
         // The tap: everything on the bus, counted and kept for the summary.
@@ -98,10 +92,10 @@ struct Demo: AsyncParsableCommand {
 
         // The same cores in one process on the same klines, for comparison.
         var reference: Backtest.Result? = nil
-        if let model = try? ModelRegistry(directory: models).load(name: "logreg-high_030_4") {
+        if let model = try? ModelRegistry(directory: models).load(name: DemoStrategy.modelName) {
             var backtest = try Backtest(configuration: .init(
-                features: ["close_SMA_3", "close_SMA_6", "close_SMA_12", "close_RSI_14", "high_low_close_ATR_14"], models: [model],
-                ensemble: .init(models: [.init(name: model.metadata.name)], threshold: 0.6), risk: .init(), executor: .init()
+                features: DemoStrategy.features, models: [model],
+                ensemble: .init(models: [.init(name: model.metadata.name)], threshold: DemoStrategy.threshold), risk: .init(), executor: .init()
             ))
             backtest.run(klines)
             reference = backtest.result

@@ -12,7 +12,7 @@ struct Train: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Train a logistic-regression model and write it to the model registry.")
 
     @Option(help: "Kline CSV (Binance layout); symbol and interval come from its name unless given.")
-    var data: String = "data/sample/BTCUSDT-5m-2024-07-08.csv"
+    var data: String = DemoStrategy.sampleFile
 
     @Option(help: "Symbol of the series (default: from the file name).")
     var symbol: String?
@@ -21,16 +21,16 @@ struct Train: AsyncParsableCommand {
     var interval: String?
 
     @Option(help: "First UTC day of training rows (YYYY-MM-DD), inclusive.")
-    var from: String = "2024-07-01"
+    var from: String = DemoStrategy.trainFrom
 
     @Option(help: "UTC day training stops before (YYYY-MM-DD), exclusive; no label looks past it.")
-    var to: String = "2024-08-01"
+    var to: String = DemoStrategy.trainTo
 
     @Option(help: "Comma-separated feature names (ITB naming).")
-    var features: String = "close_SMA_3,close_SMA_6,close_SMA_12,close_RSI_14,high_low_close_ATR_14"
+    var features: String = DemoStrategy.features.joined(separator: ",")
 
     @Option(help: "Label name: high_TTT_H or low_TTT_H (TTT in hundredths of a percent, H bars).")
-    var label: String = "high_030_4"
+    var label: String = DemoStrategy.label
 
     @Option(help: "Label tolerance τ (fraction of the threshold) for ITB's stop condition; omit for none.")
     var tolerance: Double?

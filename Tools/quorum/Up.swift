@@ -8,14 +8,7 @@ import Launcher
 struct Up: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the compose file's services as local processes.")
 
-    @Option(name: .shortAndLong, help: "Compose file.")
-    var file: String = "compose/compose.yaml"
-
-    @Option(help: "Folder of the executables (default: .build/release, else .build/debug).")
-    var bin: String?
-
-    @Option(help: "Replicas of a service: SERVICE=N (repeatable).")
-    var scale: [String] = []
+    @OptionGroup var compose: ComposeOptions
 
     @Option(name: .customShort("e"), help: "Environment override KEY=VALUE for every service (repeatable).")
     var environment: [String] = []
@@ -24,13 +17,25 @@ struct Up: AsyncParsableCommand {
     var services: [String] = []
 
     func run() async throws {
-        let plan = try LocalCompose.plan(file: file, bin: bin, scale: scale, environment: environment, services: services)
+        let plan = try LocalCompose.plan(compose, environment: environment, services: services)
         let runner = ComposeRunner(plan: plan, options: RunOptions())
         let summary = await runner.run()
         print("quorum up: stopped (\(summary.reason))")
         for exit in summary.exits { print("  \(exit)") }
         throw ExitCode(summary.exitCode)
     }
+}
+
+/// The compose file, the executables and the replicas: what `up` and `demo` share.
+struct ComposeOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: "Compose file.")
+    var file: String = "compose/compose.yaml"
+
+    @Option(help: "Folder of the executables (default: .build/release, else .build/debug).")
+    var bin: String?
+
+    @Option(help: "Replicas of a service: SERVICE=N (repeatable), e.g. predictor-logreg=2.")
+    var scale: [String] = []
 }
 
 /// Turns the compose file into a local launch plan.
@@ -40,7 +45,8 @@ enum LocalCompose {
         return FileManager.default.isExecutableFile(atPath: release) ? ".build/release" : ".build/debug"
     }
 
-    static func plan(file: String, bin: String?, scale: [String], environment: [String], services: [String], extra: [String: String] = [:]) throws -> LaunchPlan {
+    static func plan(_ compose: ComposeOptions, environment: [String], services: [String], extra: [String: String] = [:]) throws -> LaunchPlan {
+        let file = compose.file, bin = compose.bin, scale = compose.scale
         let url = URL(fileURLWithPath: file).standardizedFileURL
         let compose = try ComposeFile.load(contentsOf: url)
         for warning in compose.warnings { FileHandle.standardError.write(Data("quorum up: \(warning)\n".utf8)) }

@@ -46,7 +46,7 @@ await ServiceMain.run(service: "ensemble") { env in
                         input = .features(vector)
                         now = vector.bar.closeTime
                     default:
-                        node.drop(reason: "unexpected_type", detail: "\(envelope.header.type) on \(envelope.topic)")
+                        node.dropUnexpected(envelope)
                         continue
                     }
                 } catch {
@@ -58,7 +58,7 @@ await ServiceMain.run(service: "ensemble") { env in
                     case .signal(let signal):
                         node.publish(.signal(Quorum_V1_EnsembleSignal(signal)), topic: Topic.signal(symbol: signal.bar.symbol, interval: signal.bar.interval.name),
                                      eventTime: signal.bar.closeTime, traceID: envelope.header.traceID,
-                                     causationID: "\(envelope.header.publisher)#\(envelope.header.seq)")
+                                     causationID: envelope.causationID)
                         node.counters.increment("signals")
                     case .noSignal(let decision):
                         node.counters.increment("no_signal_\(decision.reason.rawValue)")

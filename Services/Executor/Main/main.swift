@@ -42,7 +42,7 @@ await ServiceMain.run(service: "executor") { env in
                         node.logger.notice("control received", metadata: ["ctl.command": "\(control.command)"])
                         continue
                     default:
-                        node.drop(reason: "unexpected_type", detail: "\(envelope.header.type) on \(envelope.topic)")
+                        node.dropUnexpected(envelope)
                         continue
                     }
                 } catch {
@@ -50,7 +50,7 @@ await ServiceMain.run(service: "executor") { env in
                     continue
                 }
                 let trace = envelope.header.traceID
-                let cause = "\(envelope.header.publisher)#\(envelope.header.seq)"
+                let cause = envelope.causationID
                 for output in core.handle(input, now: WallClock.now()) {
                     switch output {
                     case .journalIntent(let intent):

@@ -24,7 +24,7 @@ await ServiceMain.run(service: "features") { env in
         await inbound.onReceiveThread {
             for await envelope in inbound {
                 guard case .kline(let wire) = envelope.payload else {
-                    node.drop(reason: "unexpected_type", detail: "\(envelope.header.type) on \(envelope.topic)")
+                    node.dropUnexpected(envelope)
                     continue
                 }
                 let kline: Kline
@@ -39,7 +39,7 @@ await ServiceMain.run(service: "features") { env in
                         node.publish(.features(Quorum_V1_FeatureVector(vector)),
                                      topic: Topic.features(symbol: vector.bar.symbol, interval: vector.bar.interval.name),
                                      eventTime: vector.bar.closeTime, traceID: envelope.header.traceID,
-                                     causationID: "\(envelope.header.publisher)#\(envelope.header.seq)")
+                                     causationID: envelope.causationID)
                         node.counters.increment("vectors")
                     case .warming:
                         node.counters.increment("warming")

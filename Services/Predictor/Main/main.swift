@@ -47,7 +47,7 @@ await ServiceMain.run(service: "predictor") { env in
                             node.publish(.prediction(Quorum_V1_Prediction(prediction)),
                                          topic: Topic.prediction(symbol: prediction.bar.symbol, interval: prediction.bar.interval.name, model: prediction.model),
                                          eventTime: prediction.bar.closeTime, traceID: envelope.header.traceID,
-                                         causationID: "\(envelope.header.publisher)#\(envelope.header.seq)")
+                                         causationID: envelope.causationID)
                             node.counters.increment("predictions")
                         case .skipped(let bar, let reason):
                             node.counters.increment("skipped_\(reason)")
@@ -64,7 +64,7 @@ await ServiceMain.run(service: "predictor") { env in
                 case .control(let control):
                     node.logger.notice("control received", metadata: ["ctl.command": "\(control.command)"])
                 default:
-                    node.drop(reason: "unexpected_type", detail: "\(envelope.header.type) on \(envelope.topic)")
+                    node.dropUnexpected(envelope)
                 }
             }
         }

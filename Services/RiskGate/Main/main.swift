@@ -55,14 +55,14 @@ await ServiceMain.run(service: "riskgate") { env in
                         node.logger.notice("control received", metadata: ["ctl.command": "\(control.command)"])
                         continue
                     default:
-                        node.drop(reason: "unexpected_type", detail: "\(envelope.header.type) on \(envelope.topic)")
+                        node.dropUnexpected(envelope)
                         continue
                     }
                 } catch {
                     node.drop(reason: "invalid_payload", detail: "\(error)")
                     continue
                 }
-                gate.handle(input, trace: envelope.header.traceID, cause: "\(envelope.header.publisher)#\(envelope.header.seq)")
+                gate.handle(input, trace: envelope.header.traceID, cause: envelope.causationID)
             }
         }
     }
