@@ -32,6 +32,7 @@ let package = Package(
         .executable(name: "quorum-ensemble", targets: ["quorum-ensemble"]),
         .executable(name: "quorum-riskgate", targets: ["quorum-riskgate"]),
         .executable(name: "quorum-executor", targets: ["quorum-executor"]),
+        .executable(name: "quorum-exchange-sim", targets: ["quorum-exchange-sim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
@@ -41,6 +42,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        // Binance: HMAC-SHA256 and Ed25519 signatures (swift-crypto), REST (AsyncHTTPClient),
+        // WebSocket streams (swift-websocket's WSClient); the exchange simulator serves HTTP and
+        // WebSocket with Hummingbird (docs/architecture.md, "Dependencies").
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
     ],
     targets: [
         // Shared
@@ -71,6 +80,30 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "TestKit", dependencies: ["Domain", "Wire", "Bus"], path: "Shared/TestKit", swiftSettings: swiftSettings),
+        .systemLibrary(name: "CZlib", path: "Shared/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // Binance's payloads (decoders, encoders), errors and request signing: no I/O.
+        .target(
+            name: "Binance",
+            dependencies: ["Domain", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Shared/Binance",
+            swiftSettings: swiftSettings
+        ),
+        // Binance over the network: REST (AsyncHTTPClient) and WebSocket streams (WSClient).
+        .target(
+            name: "BinanceClient",
+            dependencies: [
+                "Binance", "Domain",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Shared/BinanceClient",
+            swiftSettings: swiftSettings
+        ),
+        // The L2 order book and Binance's snapshot + diff synchronisation: pure.
+        .target(name: "OrderBook", dependencies: ["Domain"], path: "Shared/OrderBook", swiftSettings: swiftSettings),
+        // Recorded order-book captures (Quorum's, hftbacktest's, cryptofeed's) and their replay.
+        .target(name: "Capture", dependencies: ["Domain", "Binance", "OrderBook", "CZlib"], path: "Shared/Capture", swiftSettings: swiftSettings),
     ]
     + service("Bus", folder: "Bus", executable: "quorum-bus")
     + service("Collector", folder: "Collector", executable: "quorum-collector")
@@ -88,6 +121,25 @@ let package = Package(
             path: "Tools/Research",
             swiftSettings: swiftSettings
         ),
+        // The exchange simulator: Binance's REST and WebSocket API from recorded data.
+        .target(
+            name: "ExchangeSim",
+            dependencies: [
+                "Binance", "OrderBook", "Capture", "CollectorCore", "Domain",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tools/ExchangeSim/Core",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "quorum-exchange-sim",
+            dependencies: ["ExchangeSim", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tools/ExchangeSim/Main",
+            swiftSettings: swiftSettings
+        ),
         // `quorum up`: runs compose/compose.yaml as local processes.
         .target(
             name: "Launcher",
@@ -99,6 +151,7 @@ let package = Package(
             name: "quorum",
             dependencies: [
                 "Research", "Launcher", "Runtime", "Bus", "Wire", "Domain",
+                "Binance", "BinanceClient", "OrderBook", "Capture",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -108,7 +161,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "quorum-bench",
-            dependencies: ["CZeroMQ", "Bus", "Runtime", "Wire", "Domain", "Research", "TestKit", "CollectorCore", "FeatureServiceCore", "PredictorCore", "EnsembleCore", "RiskGateCore", "ExecutorCore"],
+            dependencies: ["CZeroMQ", "Bus", "Runtime", "Wire", "Domain", "Research", "TestKit", "Binance", "OrderBook", "Capture", "CollectorCore", "FeatureServiceCore", "PredictorCore", "EnsembleCore", "RiskGateCore", "ExecutorCore"],
             path: "Tools/Bench",
             swiftSettings: swiftSettings
         ),
@@ -122,6 +175,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "LauncherTests", dependencies: ["Launcher"], swiftSettings: swiftSettings),
+        .testTarget(name: "BinanceTests", dependencies: ["Binance", "BinanceClient", "Domain", "TestKit"], swiftSettings: swiftSettings),
+        .testTarget(name: "OrderBookTests", dependencies: ["OrderBook", "Capture", "Binance", "Domain", "TestKit"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ExchangeSimTests",
+            dependencies: [
+                "ExchangeSim", "Binance", "BinanceClient", "Domain", "TestKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "WSClient", package: "swift-websocket"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Domain", "TestKit", "Bus", "Wire", "Research", .product(name: "GRDB", package: "GRDB.swift")],

@@ -117,12 +117,21 @@ extension Decimal8 {
     /// Parses "61837.63000000", "-0.5", "3", "1e-8" is refused (Binance never writes exponents).
     /// More than eight fraction digits are accepted only when the extra digits are zeros.
     public init(parsing text: some StringProtocol) throws(ParseError) {
-        let utf8 = Array(text.utf8)
-        guard !utf8.isEmpty else { throw .empty }
+        var copy = String(text)
+        let result: Result<Decimal8, ParseError> = copy.withUTF8 { bytes in
+            Result { () throws(ParseError) -> Decimal8 in try Decimal8(utf8: bytes) }
+        }
+        self = try result.get()
+    }
+
+    /// The same parse straight from UTF-8 bytes (the decoders' hot path: no allocation unless it fails).
+    public init(utf8 bytes: UnsafeBufferPointer<UInt8>) throws(ParseError) {
+        let count = bytes.count
+        guard count > 0, let base = bytes.baseAddress else { throw .empty }
         var index = 0
         var negative = false
-        if utf8[0] == UInt8(ascii: "-") || utf8[0] == UInt8(ascii: "+") {
-            negative = utf8[0] == UInt8(ascii: "-")
+        if base[0] == UInt8(ascii: "-") || base[0] == UInt8(ascii: "+") {
+            negative = base[0] == UInt8(ascii: "-")
             index = 1
         }
         var whole: Int64 = 0
@@ -130,40 +139,39 @@ extension Decimal8 {
         var fractionDigits = 0
         var sawDigit = false
         var sawPoint = false
-        while index < utf8.count {
-            let c = utf8[index]
-            if c == UInt8(ascii: ".") {
-                if sawPoint { throw .invalidCharacter(String(text)) }
-                sawPoint = true
-            } else if c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") {
+        while index < count {
+            let c = base[index]
+            let digit = c &- UInt8(ascii: "0")
+            if digit < 10 {
                 sawDigit = true
-                let digit = Int64(c - UInt8(ascii: "0"))
                 if sawPoint {
                     if fractionDigits < Self.fractionDigits {
-                        fraction = fraction * 10 + digit
+                        fraction = fraction &* 10 &+ Int64(digit)
                         fractionDigits += 1
                     } else if digit != 0 {
-                        throw .tooManyFractionDigits(String(text))
+                        throw .tooManyFractionDigits(String(decoding: bytes, as: UTF8.self))
                     }
                 } else {
                     let (m, o1) = whole.multipliedReportingOverflow(by: 10)
-                    let (a, o2) = m.addingReportingOverflow(digit)
-                    if o1 || o2 { throw .overflow(String(text)) }
+                    let (a, o2) = m.addingReportingOverflow(Int64(digit))
+                    if o1 || o2 { throw .overflow(String(decoding: bytes, as: UTF8.self)) }
                     whole = a
                 }
+            } else if c == UInt8(ascii: ".") && !sawPoint {
+                sawPoint = true
             } else {
-                throw .invalidCharacter(String(text))
+                throw .invalidCharacter(String(decoding: bytes, as: UTF8.self))
             }
             index += 1
         }
-        guard sawDigit else { throw .invalidCharacter(String(text)) }
+        guard sawDigit else { throw .invalidCharacter(String(decoding: bytes, as: UTF8.self)) }
         while fractionDigits < Self.fractionDigits {
-            fraction *= 10
+            fraction &*= 10
             fractionDigits += 1
         }
         let (scaled, o1) = whole.multipliedReportingOverflow(by: Self.scale)
         let (total, o2) = scaled.addingReportingOverflow(fraction)
-        if o1 || o2 { throw .overflow(String(text)) }
+        if o1 || o2 { throw .overflow(String(decoding: bytes, as: UTF8.self)) }
         self.units = negative ? -total : total
     }
 
