@@ -289,3 +289,11 @@ public struct JSONFields: Sendable {
         return out
     }
 }
+
+extension JSONValue {
+    /// An object's members (empty for other values).
+    public var objectPairs: [(key: String, value: JSONValue)] {
+        if case .object(let members) = self { return members }
+        return []
+    }
+}

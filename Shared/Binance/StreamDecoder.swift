@@ -106,6 +106,20 @@ public enum BinanceDecoder {
         return try result.get()
     }
 
+    public static func combined(_ bytes: [UInt8]) throws(BinanceDecodeError) -> CombinedStreamMessage {
+        let result: Result<CombinedStreamMessage, BinanceDecodeError> = bytes.withUnsafeBytes { raw in
+            Result { () throws(BinanceDecodeError) in try combined(raw) }
+        }
+        return try result.get()
+    }
+
+    public static func event(_ bytes: [UInt8], stream: String? = nil) throws(BinanceDecodeError) -> StreamEvent {
+        let result: Result<StreamEvent, BinanceDecodeError> = bytes.withUnsafeBytes { raw in
+            Result { () throws(BinanceDecodeError) in try event(raw, stream: stream) }
+        }
+        return try result.get()
+    }
+
     /// Decodes a raw-stream payload (`/ws/<stream>`); `stream` names it when known (bookTicker and
     /// partial depth have no event type), otherwise the `e` field decides.
     public static func event(_ bytes: UnsafeRawBufferPointer, stream: String? = nil) throws(BinanceDecodeError) -> StreamEvent {
