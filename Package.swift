@@ -106,7 +106,9 @@ let package = Package(
         .target(name: "Capture", dependencies: ["Domain", "Binance", "OrderBook", "CZlib"], path: "Shared/Capture", swiftSettings: swiftSettings),
     ]
     + service("Bus", folder: "Bus", executable: "quorum-bus")
-    + service("Collector", folder: "Collector", executable: "quorum-collector")
+    + service("Collector", folder: "Collector", executable: "quorum-collector",
+              coreDeps: ["OrderBook", "Binance"],
+              mainDeps: ["BinanceClient", "Binance", "OrderBook", "Capture", .product(name: "GRDB", package: "GRDB.swift")])
     + service("FeatureService", folder: "FeatureService", executable: "quorum-features")
     + service("Predictor", folder: "Predictor", executable: "quorum-predictor")
     + service("Ensemble", folder: "Ensemble", executable: "quorum-ensemble")
@@ -188,7 +190,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Domain", "TestKit", "Bus", "Wire", "Research", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Domain", "TestKit", "Bus", "Wire", "Research", "Binance", "BinanceClient", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
     ]
