@@ -1,0 +1,172 @@
+import Domain
+
+/// A side of the book.
+public enum BookSide: String, Sendable, Hashable, CaseIterable {
+    case bid
+    case ask
+}
+
+/// A level-2 order book of one symbol with exact prices and quantities (`Decimal8` units).
+///
+/// Each side is a pair of contiguous `Int64` arrays sorted with the best level last (see
+/// `BookLadder`), so the changes of a real diff event, which land near the top, cost a short
+/// gallop + bisection and a memmove of the few levels above them. `apply(_:)` does no sequence
+/// checking: `BookSynchronizer` decides which events reach the book.
+public struct OrderBook: Sendable, Hashable {
+    public let symbol: String
+    /// The update id the book is at: the snapshot's `lastUpdateId`, then each applied event's `u`.
+    public var lastUpdateID: Int64
+    /// The event time of the last applied diff (zero after a snapshot).
+    public var eventTime: Timestamp
+    private var bids = BookLadder()
+    private var asks = BookLadder()
+
+    public init(symbol: String) {
+        self.symbol = symbol
+        self.lastUpdateID = 0
+        self.eventTime = .zero
+    }
+
+    public init(snapshot: DepthSnapshot) {
+        self.init(symbol: snapshot.symbol)
+        load(snapshot)
+    }
+
+    @inline(__always)
+    static func key(_ side: BookSide, _ price: Int64) -> Int64 { side == .bid ? -price : price }
+
+    // MARK: - Changing the book
+
+    /// Replaces the whole book with a snapshot (levels in any order; zero quantities skipped).
+    public mutating func load(_ snapshot: DepthSnapshot) {
+        bids.load(snapshot.bids.map { (key: -$0.price.units, quantity: $0.quantity.units) })
+        asks.load(snapshot.asks.map { (key: $0.price.units, quantity: $0.quantity.units) })
+        lastUpdateID = snapshot.lastUpdateID
+        eventTime = .zero
+    }
+
+    /// Empties both sides (the update id is left as it was).
+    public mutating func removeAll() {
+        bids.removeAll()
+        asks.removeAll()
+    }
+
+    /// Sets one level: a zero quantity removes it (removing an absent level is normal and does
+    /// nothing). Returns true when a level was inserted or removed.
+    @discardableResult
+    public mutating func set(_ side: BookSide, price: Price, quantity: Quantity) -> Bool {
+        switch side {
+        case .bid: return bids.set(key: -price.units, quantity: quantity.units)
+        case .ask: return asks.set(key: price.units, quantity: quantity.units)
+        }
+    }
+
+    /// Applies every level of a diff event and moves the book to its final update id `u`.
+    public mutating func apply(_ update: DepthUpdate) {
+        for level in update.bids { bids.set(key: -level.price.units, quantity: level.quantity.units) }
+        for level in update.asks { asks.set(key: level.price.units, quantity: level.quantity.units) }
+        lastUpdateID = update.finalUpdateID
+        eventTime = update.eventTime
+    }
+
+    // MARK: - Reading the book
+
+    public var bestBid: PriceLevel? {
+        guard let k = bids.keys.last, let q = bids.quantities.last else { return nil }
+        return PriceLevel(price: Price(units: -k), quantity: Quantity(units: q))
+    }
+
+    public var bestAsk: PriceLevel? {
+        guard let k = asks.keys.last, let q = asks.quantities.last else { return nil }
+        return PriceLevel(price: Price(units: k), quantity: Quantity(units: q))
+    }
+
+    /// The best bid and ask with the update id they belong to.
+    public var top: BookTop { BookTop(updateID: lastUpdateID, bid: bestBid, ask: bestAsk) }
+
+    /// The best level of a side.
+    public func best(_ side: BookSide) -> PriceLevel? { side == .bid ? bestBid : bestAsk }
+
+    /// True when both sides exist and the best bid is at or above the best ask.
+    public var isCrossed: Bool {
+        guard let b = bids.keys.last, let a = asks.keys.last else { return false }
+        return -b >= a
+    }
+
+    public var isEmpty: Bool { bids.isEmpty && asks.isEmpty }
+
+    /// Number of levels on a side.
+    public func count(_ side: BookSide) -> Int { side == .bid ? bids.count : asks.count }
+
+    /// The quantity at `price`, or nil when the level is absent.
+    public func quantity(_ side: BookSide, at price: Price) -> Quantity? {
+        let q = side == .bid ? bids.quantity(at: -price.units) : asks.quantity(at: price.units)
+        return q.map { Quantity(units: $0) }
+    }
+
+    /// Best ask − best bid.
+    public var spread: Price? {
+        guard let b = bestBid, let a = bestAsk else { return nil }
+        return a.price - b.price
+    }
+
+    /// The best `limit` levels of a side, best first.
+    public func levels(_ side: BookSide, limit: Int = .max) -> [PriceLevel] {
+        let ladder = side == .bid ? bids : asks
+        let n = Swift.min(Swift.max(limit, 0), ladder.count)
+        var out: [PriceLevel] = []
+        out.reserveCapacity(n)
+        var i = ladder.count - 1
+        while out.count < n {
+            let price = side == .bid ? -ladder.keys[i] : ladder.keys[i]
+            out.append(PriceLevel(price: Price(units: price), quantity: Quantity(units: ladder.quantities[i])))
+            i -= 1
+        }
+        return out
+    }
+
+    /// The top `depth` levels of each side as published on md.book.
+    public func snapshot(depth: Int) -> BookSnapshot {
+        BookSnapshot(
+            symbol: symbol, lastUpdateID: lastUpdateID, eventTime: eventTime,
+            bids: levels(.bid, limit: depth), asks: levels(.ask, limit: depth), isFull: false
+        )
+    }
+
+    /// Every level of both sides (`isFull`).
+    public func fullSnapshot() -> BookSnapshot {
+        BookSnapshot(
+            symbol: symbol, lastUpdateID: lastUpdateID, eventTime: eventTime,
+            bids: levels(.bid), asks: levels(.ask), isFull: true
+        )
+    }
+
+    /// The book in the shape of a REST depth snapshot, `limit` levels per side (the exchange
+    /// simulator's `GET /api/v3/depth`).
+    public func depthSnapshot(limit: Int = .max) -> DepthSnapshot {
+        DepthSnapshot(symbol: symbol, lastUpdateID: lastUpdateID, bids: levels(.bid, limit: limit), asks: levels(.ask, limit: limit))
+    }
+}
+
+/// The best bid and ask of a book at one update id (what a `bookTicker` reports).
+public struct BookTop: Sendable, Hashable, CustomStringConvertible {
+    public var updateID: Int64
+    public var bid: PriceLevel?
+    public var ask: PriceLevel?
+
+    public init(updateID: Int64, bid: PriceLevel?, ask: PriceLevel?) {
+        self.updateID = updateID
+        self.bid = bid
+        self.ask = ask
+    }
+
+    /// True when `ticker` reports exactly this bid and ask (prices and quantities).
+    public func matches(_ ticker: BookTicker) -> Bool {
+        bid == PriceLevel(price: ticker.bidPrice, quantity: ticker.bidQuantity)
+            && ask == PriceLevel(price: ticker.askPrice, quantity: ticker.askQuantity)
+    }
+
+    public var description: String {
+        "@\(updateID) bid \(bid?.description ?? "none") ask \(ask?.description ?? "none")"
+    }
+}
