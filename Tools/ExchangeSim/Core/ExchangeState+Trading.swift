@@ -98,7 +98,7 @@ extension ExchangeState {
 
     /// Fills every resting order the market now crosses (whole, at the order's price, as maker).
     mutating func matchRestingOrders(_ symbol: String, time: Timestamp) {
-        guard let bestBid = markets[symbol]?.bestBid?.price, let bestAsk = markets[symbol]?.bestAsk?.price else { return }
+        guard restingOrders > 0, let bestBid = markets[symbol]?.bestBid?.price, let bestAsk = markets[symbol]?.bestAsk?.price else { return }
         for apiKey in accounts.keys.sorted() {
             for var order in accounts[apiKey]!.openOrders(symbol: symbol) {
                 let crossed = order.side == .buy ? bestAsk <= order.price : bestBid >= order.price
@@ -113,6 +113,7 @@ extension ExchangeState {
                 order.cumulativeQuote += Self.notional(order.price, quantity)
                 order.status = .filled
                 order.locked = .zero
+                restingOrders -= 1
                 order.updateTime = time.milliseconds
                 accounts[apiKey]!.orders[order.key] = order
                 publishAggTrade(symbol, record)
@@ -242,6 +243,7 @@ extension ExchangeState {
             accounts[apiKey]![lockAsset].free -= lock
             accounts[apiKey]![lockAsset].locked += lock
             order.locked = lock
+            restingOrders += 1
         }
         accounts[apiKey]!.orders[order.key] = order
         accounts[apiKey]!.updateTime = now.milliseconds
@@ -267,6 +269,7 @@ extension ExchangeState {
         accounts[apiKey]![lockAsset].free += order.locked
         order.locked = .zero
         order.status = .canceled
+        restingOrders -= 1
         order.updateTime = now.milliseconds
         accounts[apiKey]!.orders[order.key] = order
         accounts[apiKey]!.updateTime = now.milliseconds

@@ -47,6 +47,8 @@ public struct ExchangeState: Sendable {
     let firstOpen: Timestamp
     let lastClose: Timestamp
     var accounts: [String: Account] = [:]
+    /// Resting orders over all accounts (matching is skipped while there are none).
+    var restingOrders = 0
     var faults = FaultPlan()
     var rateLimiter: WeightLimiter
     // Streams
@@ -132,9 +134,9 @@ public struct ExchangeState: Sendable {
             accounts[key.key] = Account(balances: configuration.initialBalances.mapValues { Balance(free: $0, locked: .zero) })
         }
         for symbol in order {
-            let book = markets[symbol]!.source.initialBook(at: start)
-            markets[symbol]!.bids = Dictionary(uniqueKeysWithValues: book.bids.map { ($0.price.units, $0.quantity.units) })
-            markets[symbol]!.asks = Dictionary(uniqueKeysWithValues: book.asks.map { ($0.price.units, $0.quantity.units) })
+            let book = self.markets[symbol]!.source.initialBook(at: start)
+            self.markets[symbol]!.bids = Dictionary(uniqueKeysWithValues: book.bids.map { ($0.price.units, $0.quantity.units) })
+            self.markets[symbol]!.asks = Dictionary(uniqueKeysWithValues: book.asks.map { ($0.price.units, $0.quantity.units) })
         }
     }
 
@@ -178,7 +180,9 @@ public struct ExchangeState: Sendable {
 
     /// Applies book changes, numbers them and publishes them (depth, partial depth, book ticker).
     mutating func applyBook(_ symbol: String, bids: [PriceLevel], asks: [PriceLevel], time: Timestamp) {
-        let before = (markets[symbol]!.bestBid, markets[symbol]!.bestAsk)
+        // The best levels are found by a scan: only when someone streams the book ticker.
+        let tickerStream = isSubscribed("\(markets[symbol]!.lowerSymbol)@bookTicker")
+        let before = tickerStream ? (markets[symbol]!.bestBid, markets[symbol]!.bestAsk) : (nil, nil)
         guard let change = markets[symbol]!.apply(bids: bids, asks: asks, time: time) else { return }
         let market = markets[symbol]!
         let lower = market.lowerSymbol
@@ -186,8 +190,7 @@ public struct ExchangeState: Sendable {
         for n in [5, 10, 20] {
             publish("\(lower)@depth\(n)@100ms") { market.partialDepthJSON(levels: n) }
         }
-        let after = (market.bestBid, market.bestAsk)
-        if before.0 != after.0 || before.1 != after.1 { publishBookTicker(symbol) }
+        if tickerStream, before.0 != market.bestBid || before.1 != market.bestAsk { publishBookTicker(symbol) }
     }
 
     mutating func flushSlowDepth(_ symbol: String, eventTime: Timestamp) {
