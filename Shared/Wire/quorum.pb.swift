@@ -552,6 +552,50 @@ public nonisolated struct Quorum_V1_Control: Sendable {
   public init() {}
 }
 
+/// The collector's history socket (ZeroMQ REQ/REP, tcp :5557 by default; not on the bus): one
+/// frame each way, a HistoryRequest in, a HistoryResponse out. Added in version 1 (compatible).
+public nonisolated struct Quorum_V1_HistoryRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// uppercase, e.g. BTCUSDT
+  public var symbol: String = String()
+
+  /// e.g. 5m
+  public var interval: String = String()
+
+  /// the last `limit` closed klines (1...5000; 0 means 1000)
+  public var limit: Int32 = 0
+
+  /// optional: only klines with open time < end_time_ms (0 = no bound)
+  public var endTimeMs: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Quorum_V1_HistoryResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var symbol: String = String()
+
+  public var interval: String = String()
+
+  /// oldest first, closed klines only, consecutive as stored
+  public var klines: [Quorum_V1_Kline] = []
+
+  /// empty on success; otherwise why nothing was returned
+  public var error: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "quorum.v1"
@@ -1575,6 +1619,96 @@ nonisolated extension Quorum_V1_Control: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.target != rhs.target {return false}
     if lhs.command != rhs.command {return false}
     if lhs.arguments != rhs.arguments {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Quorum_V1_HistoryRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".HistoryRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}symbol\0\u{1}interval\0\u{1}limit\0\u{3}end_time_ms\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.symbol) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.interval) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.limit) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.endTimeMs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.symbol.isEmpty {
+      try visitor.visitSingularStringField(value: self.symbol, fieldNumber: 1)
+    }
+    if !self.interval.isEmpty {
+      try visitor.visitSingularStringField(value: self.interval, fieldNumber: 2)
+    }
+    if self.limit != 0 {
+      try visitor.visitSingularInt32Field(value: self.limit, fieldNumber: 3)
+    }
+    if self.endTimeMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.endTimeMs, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Quorum_V1_HistoryRequest, rhs: Quorum_V1_HistoryRequest) -> Bool {
+    if lhs.symbol != rhs.symbol {return false}
+    if lhs.interval != rhs.interval {return false}
+    if lhs.limit != rhs.limit {return false}
+    if lhs.endTimeMs != rhs.endTimeMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Quorum_V1_HistoryResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".HistoryResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}symbol\0\u{1}interval\0\u{1}klines\0\u{1}error\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.symbol) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.interval) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.klines) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.error) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.symbol.isEmpty {
+      try visitor.visitSingularStringField(value: self.symbol, fieldNumber: 1)
+    }
+    if !self.interval.isEmpty {
+      try visitor.visitSingularStringField(value: self.interval, fieldNumber: 2)
+    }
+    if !self.klines.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.klines, fieldNumber: 3)
+    }
+    if !self.error.isEmpty {
+      try visitor.visitSingularStringField(value: self.error, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Quorum_V1_HistoryResponse, rhs: Quorum_V1_HistoryResponse) -> Bool {
+    if lhs.symbol != rhs.symbol {return false}
+    if lhs.interval != rhs.interval {return false}
+    if lhs.klines != rhs.klines {return false}
+    if lhs.error != rhs.error {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
