@@ -97,6 +97,23 @@ public enum KlineCSV {
         }
     }
 
+    // MARK: - Writing
+
+    /// One data line for `kline` in the normalized layout (no terminator); absent optional fields
+    /// are empty, decimals in their shortest exact form.
+    public static func line(for kline: Kline) -> String {
+        var fields: [String] = [
+            String(kline.openTime.milliseconds), kline.open.compactDescription, kline.high.compactDescription,
+            kline.low.compactDescription, kline.close.compactDescription, kline.volume.compactDescription,
+            String(kline.closeTime.milliseconds),
+        ]
+        fields.append(kline.quoteVolume?.compactDescription ?? "")
+        fields.append(kline.trades.map(String.init) ?? "")
+        fields.append(kline.takerBuyBase?.compactDescription ?? "")
+        fields.append(kline.takerBuyQuote?.compactDescription ?? "")
+        return fields.joined(separator: ",")
+    }
+
     // MARK: - One line
 
     /// Parses one data line (no line terminator; a trailing "\r" is ignored).
@@ -228,6 +245,11 @@ public enum KlineCSV {
         while true {
             var stop = start
             while stop < end && bytes[stop] != comma { stop += 1 }
+            if fieldIndex == columnCount && stop >= end {
+                // Binance's own header-less files have a 12th "ignore" column.
+                fieldIndex += 1
+                break
+            }
             if fieldIndex >= columnCount {
                 throw ParseError(line: line, column: nil, problem: .fieldCount(found: countFields(bytes)))
             }
@@ -253,8 +275,13 @@ public enum KlineCSV {
             if stop >= end { break }
             start = stop + 1
         }
-        guard fieldIndex == columnCount else {
+        guard fieldIndex == columnCount || fieldIndex == columnCount + 1 else {
             throw ParseError(line: line, column: nil, problem: .fieldCount(found: fieldIndex))
+        }
+        // data.binance.vision writes spot times in microseconds since 2025: normalise to ms.
+        if openTime >= 100_000_000_000_000 {
+            openTime /= 1000
+            closeTime /= 1000
         }
         return Kline(
             symbol: symbol, interval: interval,
@@ -296,7 +323,7 @@ public enum KlineCSV {
     /// Exact decimal through `Decimal8(parsing:)`; short fields become small (inline) strings.
     static func decimal(_ field: UnsafeBufferPointer<UInt8>, line: Int, column: Column) throws(ParseError) -> Decimal8 {
         do {
-            return try Decimal8(parsing: String(decoding: field, as: UTF8.self))
+            return try Decimal8(utf8: field)
         } catch {
             throw ParseError(line: line, column: column, problem: .invalidDecimal(error))
         }

@@ -5,12 +5,28 @@ import Foundation
 import Runtime
 import Wire
 
-// quorum-collector (replay mode): publishes the closed klines of a recorded CSV on
-// md.kline.<SYM>.<iv>. as if live, at REPLAY_SPEED bars per second. The Binance connection comes
-// with the market-data issue. Before replaying it waits until every service named in
-// REPLAY_WAIT_FOR_SUBSCRIBERS has been up (heartbeating) for REPLAY_SETTLE_MS, so no kline is
-// published before its subscribers listen.
+// quorum-collector, two modes (Services/Collector/README.md):
+// - replay (the default without BINANCE): publishes the closed klines of a recorded CSV on
+//   md.kline.<SYM>.<iv>. as if live, at REPLAY_SPEED bars per second. Before replaying it waits
+//   until every service named in REPLAY_WAIT_FOR_SUBSCRIBERS has been up (heartbeating) for
+//   REPLAY_SETTLE_MS, so no kline is published before its subscribers listen.
+// - live (MODE=live, or BINANCE set): Binance (or the simulator) through REST and the combined
+//   stream: klines exactly once, books, trades, the SQLite history and its REP socket (LiveMode.swift).
 await ServiceMain.run(service: "collector") { env in
+    let binance = env.string("BINANCE", default: "", "live mode: production, testnet, sim:<port>, sim:<host>:<port> or <rest-url>|<ws-url>")
+    let mode = env.string("MODE", default: binance.isEmpty ? "replay" : "live", "replay (a kline CSV) or live (Binance or the simulator)")
+    switch mode {
+    case "live":
+        return LiveMode.configure(&env, binance: binance.isEmpty ? "production" : binance)
+    case "replay":
+        return replayMode(&env)
+    default:
+        env.fail("MODE=\"\(mode)\" must be replay or live")
+        return { _ in }
+    }
+}
+
+func replayMode(_ env: inout EnvironmentReader) -> ServiceMain.Body {
     let file = env.requiredString("REPLAY_FILE", "kline CSV to replay (Binance layout)")
     let symbol = env.string("SYMBOL", default: "BTCUSDT", "symbol of the series")
     let interval = env.interval("INTERVAL", default: .fiveMinutes, "kline interval of the series")
