@@ -2,6 +2,7 @@ import Bus
 import Domain
 import FeatureServiceCore
 import Runtime
+import SwiftProtobuf
 import Wire
 
 // quorum-features: closed klines in (md.kline.), feature vectors out (feat.<SYM>.<iv>.).
@@ -9,6 +10,7 @@ await ServiceMain.run(service: "features") { env in
     let names = env.list("FEATURES", default: ["close_SMA_3", "close_SMA_6", "close_SMA_12", "close_RSI_14", "high_low_close_ATR_14"], "feature names (ITB naming)")
     let symbols = env.list("SYMBOLS", default: [], "only these symbols (empty = all)")
     let maxGap = env.int("MAX_INTERPOLATED_GAP", default: 0, range: 0...100_000, "largest gap of missing bars filled by interpolation (0 = no limit)")
+    let warmUp = WarmUp.read(&env, symbols: symbols)
     var configuration: FeatureServiceCore.Configuration? = nil
     do {
         configuration = try FeatureServiceCore.Configuration(features: names, maxInterpolatedGap: maxGap == 0 ? nil : maxGap)
@@ -20,6 +22,8 @@ await ServiceMain.run(service: "features") { env in
         guard let configuration = validated else { return }
         var core = FeatureServiceCore(configuration: configuration)
         let prefixes = symbols.isEmpty ? [Topic.Prefix.klines] : symbols.map { "\(Topic.Prefix.klines)\($0)." }
+        // Warm up from the collector's history socket before listening to live klines.
+        if let warmUp { await warmUp.run(core: &core, node: node) }
         let inbound = try node.subscribe(prefixes)
         await inbound.onReceiveThread {
             for await envelope in inbound {
@@ -53,6 +57,79 @@ await ServiceMain.run(service: "features") { env in
                     }
                 }
             }
+        }
+    }
+}
+
+/// Optional warm-up from the collector's history REP socket (HISTORY_ENDPOINT): the last
+/// HISTORY_BARS klines of each series go through the core without publishing vectors, so the
+/// first live bar already has its indicators. A dead or absent collector costs at most
+/// HISTORY_TIMEOUT_MS per series (counted, logged), never a hang.
+struct WarmUp: Sendable {
+    let endpoint: String
+    let series: [(symbol: String, interval: Interval)]
+    let bars: Int
+    let timeoutMs: Int
+
+    static func read(_ env: inout EnvironmentReader, symbols: [String]) -> WarmUp? {
+        let endpoint = env.string("HISTORY_ENDPOINT", default: "", "collector history REP socket, e.g. tcp://127.0.0.1:5557 (empty = no warm-up)")
+        let intervalNames = env.list("HISTORY_INTERVALS", default: ["5m"], "intervals to warm up for each of SYMBOLS")
+        let bars = env.int("HISTORY_BARS", default: 1000, range: 1...5000, "klines per series to warm up with")
+        let timeoutMs = env.int("HISTORY_TIMEOUT_MS", default: 3000, range: 10...600_000, "give up on a history request after this long")
+        guard !endpoint.isEmpty else { return nil }
+        if symbols.isEmpty { env.fail("HISTORY_ENDPOINT needs SYMBOLS (the series to warm up)") }
+        var series: [(String, Interval)] = []
+        for name in intervalNames {
+            guard let interval = Interval(name) else { env.fail("HISTORY_INTERVALS: \"\(name)\" is not a Binance interval"); continue }
+            for symbol in symbols { series.append((symbol, interval)) }
+        }
+        return WarmUp(endpoint: endpoint, series: series, bars: bars, timeoutMs: timeoutMs)
+    }
+
+    func run(core: inout FeatureServiceCore, node: BusNode) async {
+        for (symbol, interval) in series {
+            let name = "\(symbol).\(interval.name)"
+            var request = Quorum_V1_HistoryRequest()
+            request.symbol = symbol
+            request.interval = interval.name
+            request.limit = Int32(bars)
+            guard let bytes = try? request.serializedBytes() as [UInt8] else { continue }
+            let result = await RequestClient.request([bytes], endpoint: endpoint, timeoutMilliseconds: timeoutMs)
+            let klines: [Kline]
+            switch result {
+            case .failure(let failure):
+                node.counters.increment("warmup_failures")
+                node.logger.warning("warm-up: no history", metadata: ["series": "\(name)", "endpoint": "\(endpoint)", "error": "\(failure)"])
+                continue
+            case .success(let frames):
+                guard frames.count == 1, let response = try? Quorum_V1_HistoryResponse(serializedBytes: frames[0]) else {
+                    node.counters.increment("warmup_failures")
+                    node.logger.warning("warm-up: unreadable history answer", metadata: ["series": "\(name)"])
+                    continue
+                }
+                guard response.error.isEmpty else {
+                    node.counters.increment("warmup_failures")
+                    node.logger.warning("warm-up: the collector refused", metadata: ["series": "\(name)", "error": "\(response.error)"])
+                    continue
+                }
+                do { klines = try response.domainKlines() } catch {
+                    node.counters.increment("warmup_failures")
+                    node.logger.warning("warm-up: invalid history", metadata: ["series": "\(name)", "error": "\(error)"])
+                    continue
+                }
+            }
+            var vectors = 0
+            for kline in klines where kline.isClosed {
+                for output in core.handle(.kline(kline), now: kline.closeTime) {
+                    if case .vector = output { vectors += 1 }
+                }
+            }
+            node.counters.increment("warmup_klines", by: UInt64(klines.count))
+            node.counters.increment("warmup_series")
+            node.logger.info("warm-up", metadata: [
+                "series": "\(name)", "klines": "\(klines.count)", "vectors_not_published": "\(vectors)",
+                "from": "\(klines.first.map { "\($0.openTime)" } ?? "-")", "to": "\(klines.last.map { "\($0.openTime)" } ?? "-")",
+            ])
         }
     }
 }
