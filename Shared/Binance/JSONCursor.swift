@@ -244,6 +244,16 @@ struct JSONCursor {
         return negative ? -value : value
     }
 
+    /// Milliseconds since the epoch, checked to fit a nanosecond `Timestamp` (years 1678...2262).
+    @inline(__always)
+    mutating func milliseconds(_ field: String) throws(BinanceDecodeError) -> Int64 {
+        let value = try int64(field)
+        guard abs(value) <= JSONCursor.maxMilliseconds else { throw error(field, .invalidValue("time \(value) ms is out of range")) }
+        return value
+    }
+
+    static let maxMilliseconds: Int64 = Int64.max / 1_000_000
+
     /// An integer written as a number or, leniently, as a string of digits (ccxt's recordings).
     mutating func lenientInt64(_ field: String) throws(BinanceDecodeError) -> Int64 {
         skipWhitespace()

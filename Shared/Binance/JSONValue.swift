@@ -236,6 +236,20 @@ public struct JSONFields: Sendable {
         }
     }
 
+    /// Milliseconds since the epoch as a `Timestamp`, range-checked.
+    public func timestamp(_ key: String) throws(BinanceDecodeError) -> Timestamp {
+        let ms = try int64(key)
+        guard abs(ms) <= JSONCursor.maxMilliseconds else { throw error(key, .invalidValue("time \(ms) ms is out of range")) }
+        return Timestamp(milliseconds: ms)
+    }
+
+    public func optionalTimestamp(_ key: String) throws(BinanceDecodeError) -> Timestamp? {
+        switch value[key] {
+        case nil, .null?: return nil
+        default: return try timestamp(key)
+        }
+    }
+
     public func bool(_ key: String) throws(BinanceDecodeError) -> Bool {
         guard case .bool(let b) = try required(key) else { throw error(key, .wrongType(expected: "a boolean")) }
         return b

@@ -204,7 +204,7 @@ extension BinanceDecoder {
     /// `GET /api/v3/time`.
     public static func serverTime(_ bytes: [UInt8]) throws(BinanceDecodeError) -> Timestamp {
         let fields = try JSONFields(try JSONValue.parse(bytes, payload: "time"), payload: "time")
-        return Timestamp(milliseconds: try fields.int64("serverTime"))
+        return try fields.timestamp("serverTime")
     }
 
     /// `GET /api/v3/klines`: 12-element arrays. A kline is closed when its close time is before
@@ -218,7 +218,7 @@ extension BinanceDecoder {
         while try c.nextElement(first: &first, field: "") {
             let f = "[\(row)]"
             try c.beginArray(f)
-            let openTime = try c.int64(f + "[0] openTime")
+            let openTime = try c.milliseconds(f + "[0] openTime")
             try c.consume(UInt8(ascii: ","), field: f, expected: ",")
             let open = try c.lenientDecimal(f + "[1] open")
             try c.consume(UInt8(ascii: ","), field: f, expected: ",")
@@ -230,7 +230,7 @@ extension BinanceDecoder {
             try c.consume(UInt8(ascii: ","), field: f, expected: ",")
             let volume = try c.lenientDecimal(f + "[5] volume")
             try c.consume(UInt8(ascii: ","), field: f, expected: ",")
-            let closeTime = try c.int64(f + "[6] closeTime")
+            let closeTime = try c.milliseconds(f + "[6] closeTime")
             try c.consume(UInt8(ascii: ","), field: f, expected: ",")
             let quoteVolume = try c.lenientDecimal(f + "[7] quoteAssetVolume")
             try c.consume(UInt8(ascii: ","), field: f, expected: ",")
@@ -275,7 +275,7 @@ extension BinanceDecoder {
         out.reserveCapacity(rows.count)
         for (i, row) in rows.enumerated() {
             let f = try JSONFields(row, payload: "aggTrades", path: "[\(i)]")
-            let time = Timestamp(milliseconds: try f.int64("T"))
+            let time = try f.timestamp("T")
             out.append(AggTrade(
                 symbol: symbol, eventTime: time, aggregateID: try f.int64("a"), price: try f.decimal("p"), quantity: try f.decimal("q"),
                 firstTradeID: try f.int64("f"), lastTradeID: try f.int64("l"), tradeTime: time, buyerIsMaker: try f.bool("m")
@@ -308,14 +308,16 @@ extension BinanceDecoder {
         let root = try JSONFields(try JSONValue.parse(bytes, payload: "exchangeInfo"), payload: "exchangeInfo")
         var limits: [RateLimit] = []
         for l in try root.optionalObjects("rateLimits") {
+            // The docs' skeleton lists `{}` placeholders: an entry without a type is skipped.
+            guard let type = try l.optionalString("rateLimitType") else { continue }
             limits.append(RateLimit(
-                type: try l.string("rateLimitType"), interval: try l.string("interval"),
+                type: type, interval: try l.string("interval"),
                 intervalNum: Int(try l.int64("intervalNum")), limit: Int(try l.int64("limit"))
             ))
         }
         var symbols: [SymbolFilters] = []
         for s in try root.objects("symbols") { symbols.append(try symbolFilters(s)) }
-        return ExchangeInfo(serverTime: Timestamp(milliseconds: try root.int64("serverTime")), rateLimits: limits, symbols: symbols)
+        return ExchangeInfo(serverTime: try root.timestamp("serverTime"), rateLimits: limits, symbols: symbols)
     }
 
     /// One `symbols[]` entry of exchangeInfo.
@@ -381,9 +383,9 @@ extension BinanceDecoder {
         return BinanceOrder(
             symbol: try f.string("symbol"), orderID: try f.int64("orderId"), orderListID: try f.optionalInt64("orderListId") ?? -1,
             clientOrderID: try f.string("clientOrderId"), originalClientOrderID: try f.optionalString("origClientOrderId"),
-            transactTime: try f.optionalInt64("transactTime").map(Timestamp.init(milliseconds:)),
-            time: try f.optionalInt64("time").map(Timestamp.init(milliseconds:)),
-            updateTime: try f.optionalInt64("updateTime").map(Timestamp.init(milliseconds:)),
+            transactTime: try f.optionalTimestamp("transactTime"),
+            time: try f.optionalTimestamp("time"),
+            updateTime: try f.optionalTimestamp("updateTime"),
             price: try f.optionalDecimal("price"), originalQuantity: try f.optionalDecimal("origQty"),
             executedQuantity: try f.optionalDecimal("executedQty"), cumulativeQuoteQuantity: try f.optionalDecimal("cummulativeQuoteQty"),
             status: try f.optionalString("status"), timeInForce: try f.optionalString("timeInForce"), type: try f.optionalString("type"),
@@ -405,7 +407,7 @@ extension BinanceDecoder {
         return BinanceOrderList(
             orderListID: try f.int64("orderListId"), contingencyType: try f.string("contingencyType"),
             listStatusType: try f.string("listStatusType"), listOrderStatus: try f.string("listOrderStatus"),
-            listClientOrderID: try f.string("listClientOrderId"), transactionTime: Timestamp(milliseconds: try f.int64("transactionTime")),
+            listClientOrderID: try f.string("listClientOrderId"), transactionTime: try f.timestamp("transactionTime"),
             symbol: try f.string("symbol"), orders: orders, orderReports: reports
         )
     }
@@ -439,7 +441,7 @@ extension BinanceDecoder {
         }
         return AccountInfo(
             canTrade: try f.bool("canTrade"), makerCommission: maker, takerCommission: taker,
-            updateTime: Timestamp(milliseconds: try f.int64("updateTime")), accountType: try f.string("accountType"), balances: balances
+            updateTime: try f.timestamp("updateTime"), accountType: try f.string("accountType"), balances: balances
         )
     }
 
@@ -453,7 +455,7 @@ extension BinanceDecoder {
             out.append(AccountTrade(
                 symbol: try f.string("symbol"), id: try f.int64("id"), orderID: try f.int64("orderId"), price: try f.decimal("price"),
                 quantity: try f.decimal("qty"), quoteQuantity: try f.decimal("quoteQty"), commission: try f.decimal("commission"),
-                commissionAsset: try f.string("commissionAsset"), time: Timestamp(milliseconds: try f.int64("time")),
+                commissionAsset: try f.string("commissionAsset"), time: try f.timestamp("time"),
                 isBuyer: try f.bool("isBuyer"), isMaker: try f.bool("isMaker")
             ))
         }

@@ -224,7 +224,7 @@ public enum BinanceDecoder {
         var sawAsks = false
         while let key = try c.nextKey(first: &first) {
             switch c.singleByteKey(key) {
-            case UInt8(ascii: "E"): eventTime = try c.int64("E")
+            case UInt8(ascii: "E"): eventTime = try c.milliseconds("E")
             case UInt8(ascii: "s"): symbol = try c.string("s")
             case UInt8(ascii: "U"): firstID = try c.int64("U")
             case UInt8(ascii: "u"): finalID = try c.int64("u")
@@ -309,14 +309,14 @@ public enum BinanceDecoder {
         var maker: Bool?
         while let key = try c.nextKey(first: &first) {
             switch c.singleByteKey(key) {
-            case UInt8(ascii: "E"): eventTime = try c.int64("E")
+            case UInt8(ascii: "E"): eventTime = try c.milliseconds("E")
             case UInt8(ascii: "s"): symbol = try c.string("s")
             case UInt8(ascii: "a"): id = try c.int64("a")
             case UInt8(ascii: "p"): price = try c.decimal("p")
             case UInt8(ascii: "q"): quantity = try c.decimal("q")
             case UInt8(ascii: "f"): firstID = try c.int64("f")
             case UInt8(ascii: "l"): lastID = try c.int64("l")
-            case UInt8(ascii: "T"): time = try c.int64("T")
+            case UInt8(ascii: "T"): time = try c.milliseconds("T")
             case UInt8(ascii: "m"): maker = try c.bool("m")
             default: try c.skipValue(c.keyText(key))
             }
@@ -345,12 +345,12 @@ public enum BinanceDecoder {
         var maker: Bool?
         while let key = try c.nextKey(first: &first) {
             switch c.singleByteKey(key) {
-            case UInt8(ascii: "E"): eventTime = try c.int64("E")
+            case UInt8(ascii: "E"): eventTime = try c.milliseconds("E")
             case UInt8(ascii: "s"): symbol = try c.string("s")
             case UInt8(ascii: "t"): id = try c.int64("t")
             case UInt8(ascii: "p"): price = try c.decimal("p")
             case UInt8(ascii: "q"): quantity = try c.decimal("q")
-            case UInt8(ascii: "T"): time = try c.int64("T")
+            case UInt8(ascii: "T"): time = try c.milliseconds("T")
             case UInt8(ascii: "m"): maker = try c.bool("m")
             default: try c.skipValue(c.keyText(key))
             }
@@ -398,8 +398,8 @@ public enum BinanceDecoder {
         var closed: Bool?
         while let key = try c.nextKey(first: &first) {
             switch c.singleByteKey(key) {
-            case UInt8(ascii: "t"): openTime = try c.int64("k.t")
-            case UInt8(ascii: "T"): closeTime = try c.int64("k.T")
+            case UInt8(ascii: "t"): openTime = try c.milliseconds("k.t")
+            case UInt8(ascii: "T"): closeTime = try c.milliseconds("k.T")
             case UInt8(ascii: "s"): symbol = try c.string("k.s")
             case UInt8(ascii: "i"):
                 let text = try c.string("k.i")
@@ -439,7 +439,7 @@ public enum BinanceDecoder {
         var first = true
         var time: Int64 = 0
         while let key = try c.nextKey(first: &first) {
-            if c.singleByteKey(key) == UInt8(ascii: "E") { time = try c.int64("E") } else { try c.skipValue(c.keyText(key)) }
+            if c.singleByteKey(key) == UInt8(ascii: "E") { time = try c.milliseconds("E") } else { try c.skipValue(c.keyText(key)) }
         }
         return Timestamp(milliseconds: time)
     }

@@ -96,6 +96,8 @@ public final class BinanceRESTClient: Sendable {
         var usedWeight: [String: Int] = [:]
         var orderCount: [String: Int] = [:]
         var bannedUntil: Timestamp?
+        /// After a 429: no request is sent before this time (local clock).
+        var rateLimitedUntil: Timestamp?
         var counters: [String: Int] = [:]
         var jitter = SplitMix(seed: UInt64(UInt(bitPattern: ObjectIdentifier(State.self).hashValue)))
     }
@@ -201,6 +203,7 @@ public final class BinanceRESTClient: Sendable {
     /// receives each page as it arrives (for progress and resumable writes). Returns the count.
     @discardableResult
     public func allKlines(symbol: String, interval: Interval, from: Timestamp, to: Timestamp? = nil,
+                          isolation: isolated (any Actor)? = #isolation,
                           page: (_ klines: [Kline]) async throws -> Void) async throws -> Int {
         var start = from
         var total = 0
@@ -273,6 +276,17 @@ public final class BinanceRESTClient: Sendable {
         if let until = state.withLock({ $0.bannedUntil }), until > Timestamp(milliseconds: Self.localMilliseconds()) {
             throw .banned(until: until, nil)
         }
+        if let until = state.withLock({ $0.rateLimitedUntil }) {
+            let remaining = until.milliseconds - Self.localMilliseconds()
+            if remaining > 0 {
+                // Back off until the window Binance named has passed: reads wait when it is short enough.
+                guard isRead, Duration.milliseconds(remaining) <= policy.maxRetryAfter else {
+                    count("requests_held_by_429")
+                    throw .rateLimited(retryAfterSeconds: Int((remaining + 999) / 1000), nil)
+                }
+                do { try await Task.sleep(for: .milliseconds(remaining)) } catch { throw .transport("cancelled") }
+            }
+        }
         let url = endpoints.rest + path + (query.isEmpty ? "" : "?" + query)
         var attempt = 0
         while true {
@@ -312,6 +326,7 @@ public final class BinanceRESTClient: Sendable {
                     let retryAfter = response.headers.first(name: "Retry-After").flatMap(Int.init)
                     let apiError = BinanceDecoder.apiError(response.body, httpStatus: 429)
                     let wait = Duration.seconds(retryAfter ?? 1)
+                    state.withLock { $0.rateLimitedUntil = Timestamp(milliseconds: Self.localMilliseconds() + Int64(retryAfter ?? 1) * 1000) }
                     guard isRead, attempt < policy.maxAttempts, wait <= policy.maxRetryAfter else {
                         throw .rateLimited(retryAfterSeconds: retryAfter, apiError)
                     }

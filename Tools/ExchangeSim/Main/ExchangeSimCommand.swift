@@ -14,26 +14,29 @@ struct ExchangeSimCommand: AsyncParsableCommand {
         discussion: """
         Symbol and interval come from each file name (SYMBOL-INTERVAL[-...].csv) unless --symbol and \
         --interval are given (they then apply to every file). The L2 book is synthetic, drawn around \
-        the kline price path. Exit status 2 on a configuration problem (every problem is listed).
+        the kline price path. Exit status 2 on a configuration problem (every problem is listed). \
+        For compose files, every option's default can also come from the environment: SIM_KLINES \
+        (comma-separated), SIM_HOST, SIM_PORT, SIM_SPEED, SIM_START, SIM_SEED, SIM_BOOK_STEP_MS, \
+        SIM_BOOK_LEVELS, SIM_LOG_LEVEL; a flag given on the command line wins.
         """
     )
 
     @Option(name: .customLong("klines"), help: "A kline CSV (repeatable).")
-    var klines: [String] = []
+    var klines: [String] = SimEnvironment.list("SIM_KLINES")
     @Option(help: "Symbol of every --klines file (default: from the file name).")
     var symbol: String?
     @Option(help: "Interval of every --klines file (default: from the file name).")
     var interval: String?
     @Option(help: "Address to listen on.")
-    var host: String = "127.0.0.1"
+    var host: String = SimEnvironment.string("SIM_HOST") ?? "127.0.0.1"
     @Option(help: "TCP port.")
-    var port: Int = 8090
+    var port: Int = SimEnvironment.string("SIM_PORT").flatMap { Int($0) } ?? 8090
     @Option(help: "Seconds of market time per wall second; 0 = the clock moves only through POST /sim/clock.")
-    var speed: Double = 60
+    var speed: Double = SimEnvironment.string("SIM_SPEED").flatMap { Double($0) } ?? 60
     @Option(help: "Replay start: YYYY-MM-DD (UTC midnight) or milliseconds since the epoch (default: the first bar).")
-    var start: String?
+    var start: String? = SimEnvironment.string("SIM_START")
     @Option(help: "Seed of the synthetic book and trades.")
-    var seed: UInt64 = 1
+    var seed: UInt64 = SimEnvironment.string("SIM_SEED").flatMap { UInt64($0) } ?? 1
     @Option(name: .customLong("api-key"), help: "An HMAC API key (repeatable; pair each with --api-secret in order).")
     var apiKeys: [String] = []
     @Option(name: .customLong("api-secret"), help: "The secret of the --api-key at the same position.")
@@ -51,13 +54,13 @@ struct ExchangeSimCommand: AsyncParsableCommand {
     @Option(name: .customLong("ping-seconds"), help: "WebSocket ping period.")
     var pingSeconds: Int = 20
     @Option(name: .customLong("book-step-ms"), help: "Market time between synthetic book steps (multiple of 100; default interval/60).")
-    var bookStepMilliseconds: Int64?
+    var bookStepMilliseconds: Int64? = SimEnvironment.string("SIM_BOOK_STEP_MS").flatMap { Int64($0) }
     @Option(name: .customLong("book-levels"), help: "Levels per side of the synthetic book.")
-    var bookLevels: Int = 500
+    var bookLevels: Int = SimEnvironment.string("SIM_BOOK_LEVELS").flatMap { Int($0) } ?? 500
     @Option(name: .customLong("level-spacing-bps"), help: "Spacing of the synthetic book's deeper levels, basis points of the first price.")
     var levelSpacingBasisPoints: Int = 1
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "info"
+    var logLevel: String = SimEnvironment.string("SIM_LOG_LEVEL") ?? "info"
 
     /// Builds the configuration, collecting every problem.
     func makeConfiguration() -> (SimConfiguration, [String]) {
@@ -136,3 +139,15 @@ struct ExchangeSimCommand: AsyncParsableCommand {
     }
 }
 
+
+/// Option defaults from the environment (compose files set variables, not flags).
+enum SimEnvironment {
+    static func string(_ name: String) -> String? {
+        guard let value = ProcessInfo.processInfo.environment[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        return value
+    }
+
+    static func list(_ name: String) -> [String] {
+        string(name)?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } ?? []
+    }
+}
