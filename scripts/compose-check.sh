@@ -33,7 +33,9 @@ QUORUM_RESOLVED="$resolved" python3 - "$file" <<'PY'
 import os, sys, yaml
 
 EXECUTABLES = ["quorum", "quorum-bus", "quorum-collector", "quorum-features", "quorum-predictor",
-               "quorum-ensemble", "quorum-riskgate", "quorum-executor"]
+               "quorum-ensemble", "quorum-riskgate", "quorum-executor", "quorum-exchange-sim"]
+# Executables that are not on the bus (no bus endpoints, no dependency on the bus service).
+OFF_BUS = {"quorum-exchange-sim"}
 # Environment names each executable reads (CONTRACT.md, ARCHITECTURE.md §4 and §6). Add a name here
 # when an executable starts reading it.
 COMMON = {"BUS_PUB_ENDPOINT", "BUS_SUB_ENDPOINT", "SERVICE_INSTANCE", "LOG_LEVEL", "DATA_DIR", "QUORUM_CONFIG"}
@@ -41,13 +43,19 @@ ENV = {
     "quorum": set(),
     "quorum-bus": {"BUS_FRONTEND_BIND", "BUS_BACKEND_BIND"},
     "quorum-collector": {"REPLAY_FILE", "SYMBOL", "INTERVAL", "REPLAY_SPEED", "REPLAY_FROM", "REPLAY_TO",
-                         "REPLAY_WAIT_FOR_SUBSCRIBERS"},
+                         "REPLAY_WAIT_FOR_SUBSCRIBERS", "MODE", "BINANCE", "SYMBOLS", "INTERVALS", "STREAMS",
+                         "DB_PATH", "HISTORY_PORT", "HISTORY_BIND", "BACKFILL_BARS", "BOOK_DEPTH",
+                         "BOOK_SNAPSHOT_LIMIT", "BOOK_THROTTLE_MS", "BOOK_FULL_MS", "BOOK_PERSIST_MS",
+                         "STALE_AFTER_MS", "PING_INTERVAL_MS", "WS_SILENCE_TIMEOUT_MS", "REST_MAX_RETRY_AFTER_MS",
+                         "BUS_WAIT_MS"},
     "quorum-features": {"FEATURES", "SYMBOLS"},
     "quorum-predictor": {"MODEL_DIR", "MODEL_NAME", "MODEL_VERSION", "SYMBOLS"},
     "quorum-ensemble": {"ENSEMBLE_MODELS", "ENSEMBLE_THRESHOLD"},
     "quorum-riskgate": {"DIVISION", "EQUITY", "RISK_PER_TRADE", "TARGET", "MAX_DAILY_LOSS", "REPUBLISH_MS",
                         "EXECUTOR_WAIT_MS", "SHADOW"},
     "quorum-executor": {"FEE_RATE", "MODE", "ENABLE_LIVE_TRADING"},
+    "quorum-exchange-sim": {"SIM_KLINES", "SIM_HOST", "SIM_PORT", "SIM_SPEED", "SIM_START", "SIM_SEED",
+                            "SIM_BOOK_STEP_MS", "SIM_BOOK_LEVELS", "SIM_LOG_LEVEL"},
 }
 REQUIRED = {"quorum-predictor": {"MODEL_NAME"}, "quorum-ensemble": {"ENSEMBLE_MODELS"}}
 
@@ -56,6 +64,11 @@ doc = yaml.safe_load(os.environ["QUORUM_RESOLVED"]) or {}
 raw = yaml.safe_load(open(path)) or {}
 services = doc.get("services") or {}
 problems = []
+
+def command_of(svc):
+    cmd = svc.get("command")
+    argv = cmd.split() if isinstance(cmd, str) else list(cmd or [])
+    return argv[0] if argv else None
 
 def env_of(svc):
     env = svc.get("environment") or {}
@@ -101,7 +114,8 @@ for name, svc in services.items():
         if key not in allowed:
             problems.append(f"{where}: environment variable {key} is not read by {exe} "
                             f"(known: {', '.join(sorted(allowed))}; extend scripts/compose-check.sh if it is new)")
-    for key in ["BUS_PUB_ENDPOINT", "BUS_SUB_ENDPOINT"] + sorted(REQUIRED.get(exe, ())):
+    bus_keys = [] if exe in OFF_BUS else ["BUS_PUB_ENDPOINT", "BUS_SUB_ENDPOINT"]
+    for key in bus_keys + sorted(REQUIRED.get(exe, ())):
         if not env.get(key):
             problems.append(f"{where}: environment variable {key} must be set")
 
@@ -110,7 +124,7 @@ if len(bus_services) != 1:
 else:
     bus = bus_services[0]
     for name, svc in services.items():
-        if name == bus:
+        if name == bus or command_of(svc) in OFF_BUS:
             continue
         deps = svc.get("depends_on") or {}
         if bus not in deps:

@@ -54,7 +54,7 @@ extension Integration {
         kill(up.pid, SIGINT)
         try await poll("quorum up to exit", timeout: 60) { !up.isRunning }
         #expect(up.log.contains("stopped"))
-        let leftovers = try Self.processes(named: ["quorum-bus", "quorum-collector", "quorum-features", "quorum-predictor", "quorum-ensemble", "quorum-riskgate", "quorum-executor"], environmentContaining: back)
+        let leftovers = try Self.processes(named: ["quorum-bus", "quorum-collector", "quorum-features", "quorum-predictor", "quorum-ensemble", "quorum-riskgate", "quorum-executor", "quorum-exchange-sim"], environmentContaining: back)
         #expect(leftovers.isEmpty, "left running: \(leftovers)")
     }
 

@@ -113,7 +113,14 @@ struct ExchangeSimCommand: AsyncParsableCommand {
         return (configuration, problems)
     }
 
+    @Flag(help: "Check that a simulator answers GET /api/v3/ping on --host/--port (exit 0) or not (exit 1), then exit: the compose healthcheck.")
+    var health = false
+
     func run() async throws {
+        if health {
+            let host = self.host == "0.0.0.0" ? "127.0.0.1" : self.host
+            throw ExitCode(Self.ping(host: host, port: port) ? 0 : 1)
+        }
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         let (configuration, problems) = makeConfiguration()
         var logger = Logger(label: "quorum-exchange-sim")
@@ -139,6 +146,32 @@ struct ExchangeSimCommand: AsyncParsableCommand {
     }
 }
 
+
+extension ExchangeSimCommand {
+    /// One HTTP/1.1 GET /api/v3/ping over a plain socket (no HTTP stack needed for a healthcheck).
+    static func ping(host: String, port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else { return false }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return false }
+        let request = "GET /api/v3/ping HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n"
+        guard request.withCString({ send(fd, $0, strlen($0), 0) }) > 0 else { return false }
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let n = recv(fd, &buffer, buffer.count, 0)
+        guard n > 0 else { return false }
+        return String(decoding: buffer[..<n], as: UTF8.self).hasPrefix("HTTP/1.1 200")
+    }
+}
 
 /// Option defaults from the environment (compose files set variables, not flags).
 enum SimEnvironment {
