@@ -8,11 +8,24 @@ public enum BookSide: String, Sendable, Hashable, CaseIterable {
 
 /// A level-2 order book of one symbol with exact prices and quantities (`Decimal8` units).
 ///
-/// Each side is a pair of contiguous `Int64` arrays sorted with the best level last (see
-/// `BookLadder`), so the changes of a real diff event, which land near the top, cost a short
-/// gallop + bisection and a memmove of the few levels above them. `apply(_:)` does no sequence
+/// Each side is a `BookLadder`: sorted blocks of at most 64 `Int64` keys (price units) and
+/// quantities with a directory of blocks, so a change anywhere in a 5,000-level book costs a short
+/// search from the best end and a move of at most one block's tail. `apply(_:)` does no sequence
 /// checking: `BookSynchronizer` decides which events reach the book.
 public struct OrderBook: Sendable, Hashable {
+    /// Books are equal when they have the same symbol, update id, event time and levels.
+    public static func == (lhs: OrderBook, rhs: OrderBook) -> Bool {
+        lhs.symbol == rhs.symbol && lhs.lastUpdateID == rhs.lastUpdateID && lhs.eventTime == rhs.eventTime
+            && lhs.levels(.bid) == rhs.levels(.bid) && lhs.levels(.ask) == rhs.levels(.ask)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(symbol)
+        hasher.combine(lastUpdateID)
+        hasher.combine(bestBid)
+        hasher.combine(bestAsk)
+    }
+
     public let symbol: String
     /// The update id the book is at: the snapshot's `lastUpdateId`, then each applied event's `u`.
     public var lastUpdateID: Int64
@@ -72,12 +85,12 @@ public struct OrderBook: Sendable, Hashable {
     // MARK: - Reading the book
 
     public var bestBid: PriceLevel? {
-        guard let k = bids.keys.last, let q = bids.quantities.last else { return nil }
+        guard let (k, q) = bids.best else { return nil }
         return PriceLevel(price: Price(units: -k), quantity: Quantity(units: q))
     }
 
     public var bestAsk: PriceLevel? {
-        guard let k = asks.keys.last, let q = asks.quantities.last else { return nil }
+        guard let (k, q) = asks.best else { return nil }
         return PriceLevel(price: Price(units: k), quantity: Quantity(units: q))
     }
 
@@ -89,8 +102,8 @@ public struct OrderBook: Sendable, Hashable {
 
     /// True when both sides exist and the best bid is at or above the best ask.
     public var isCrossed: Bool {
-        guard let b = bids.keys.last, let a = asks.keys.last else { return false }
-        return -b >= a
+        guard let b = bids.best, let a = asks.best else { return false }
+        return -b.key >= a.key
     }
 
     public var isEmpty: Bool { bids.isEmpty && asks.isEmpty }
@@ -116,14 +129,16 @@ public struct OrderBook: Sendable, Hashable {
         let n = Swift.min(Swift.max(limit, 0), ladder.count)
         var out: [PriceLevel] = []
         out.reserveCapacity(n)
-        var i = ladder.count - 1
-        while out.count < n {
-            let price = side == .bid ? -ladder.keys[i] : ladder.keys[i]
-            out.append(PriceLevel(price: Price(units: price), quantity: Quantity(units: ladder.quantities[i])))
-            i -= 1
+        guard n > 0 else { return out }
+        ladder.forEach { key, quantity in
+            out.append(PriceLevel(price: Price(units: side == .bid ? -key : key), quantity: Quantity(units: quantity)))
+            return out.count < n
         }
         return out
     }
+
+    /// Checks the internal structure (tests).
+    public func isStructurallyValid() -> Bool { bids.isValid() && asks.isValid() }
 
     /// The top `depth` levels of each side as published on md.book.
     public func snapshot(depth: Int) -> BookSnapshot {
