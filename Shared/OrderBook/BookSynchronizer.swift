@@ -21,7 +21,9 @@ import Domain
 ///    (`.resynced(.crossed)`): it can only come from a lost or corrupted event.
 ///
 /// USD-M futures (`Configuration.market = .usdMFutures`): after the first applied event, each event's
-/// `pu` must equal the previous event's `u`; any other value is a gap.
+/// `pu` must equal the previous event's `u`; any other value is a gap. Futures update ids are not
+/// contiguous, so the first event may also follow the snapshot by `pu == lastUpdateId` (unless
+/// `strictFirstEvent`): the real ETHUSDT USD-M capture's snapshot ends exactly at an event's `u`.
 public struct BookSynchronizer: Sendable {
     public struct Configuration: Sendable, Hashable {
         public enum Market: String, Sendable, Hashable {
@@ -201,7 +203,8 @@ public struct BookSynchronizer: Sendable {
             isGap = update.firstUpdateID > local + 1
         case .usdMFutures:
             if appliedSinceSync == 0 {
-                isGap = update.firstUpdateID > local + 1
+                // Checked by `trySynchronize`: it straddles the snapshot or chains onto it by `pu`.
+                isGap = update.firstUpdateID > local + 1 && update.previousFinalUpdateID != local
             } else {
                 isGap = update.previousFinalUpdateID != local
             }
@@ -306,7 +309,10 @@ public struct BookSynchronizer: Sendable {
         guard let snapshot = candidate, bufferStart < buffer.count else { return }
         let first = buffer[bufferStart]
         let limit = configuration.strictFirstEvent ? snapshot.lastUpdateID : snapshot.lastUpdateID + 1
-        guard first.firstUpdateID <= limit else {
+        // Futures ids are not contiguous: an event whose `pu` is the snapshot's id follows it exactly.
+        let chains = configuration.market == .usdMFutures && !configuration.strictFirstEvent
+            && first.previousFinalUpdateID == snapshot.lastUpdateID
+        guard first.firstUpdateID <= limit || chains else {
             statistics.snapshotsNotFollowed += 1
             outputs.append(.snapshotRejected(.firstEventDoesNotFollow(
                 lastUpdateID: snapshot.lastUpdateID, firstUpdateID: first.firstUpdateID, finalUpdateID: first.finalUpdateID

@@ -144,5 +144,11 @@ extension BookSynchronizer.Output {
         // Futures ids are not contiguous: only pu matters.
         #expect(sync.handle(.diff(diff(150, 160, pu: 100))).compactMap(\.appliedFinalID) == [160])
         #expect(sync.handle(.diff(diff(170, 180, pu: 165))).first == .resynced(.gap(localUpdateID: 160, firstUpdateID: 170, previousFinalUpdateID: 165)))
+        // A snapshot ending exactly at an event's u: the next event follows it by pu.
+        var boundary = BookSynchronizer(symbol: "BTCUSDT", configuration: .init(market: .usdMFutures))
+        _ = boundary.handle(.diff(diff(90, 100, pu: 89)))
+        _ = boundary.handle(.diff(diff(141, 150, pu: 100)))
+        #expect(boundary.handle(.snapshot(snapshot(100))).compactMap(\.appliedFinalID) == [150])
+        #expect(boundary.handle(.diff(diff(152, 160, pu: 150))).compactMap(\.appliedFinalID) == [160])
     }
 }

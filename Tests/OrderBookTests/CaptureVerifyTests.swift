@@ -76,11 +76,12 @@ func verified(_ inputs: [BookVerifier.Input]) -> BookVerifier.SymbolReport {
         #expect(nkn.synchronizer.snapshotsNotFollowed == 1 && nkn.synchronizer.snapshotsAccepted == 0)
     }
 
-    @Test(sharedData) func usdmFuturesChainOnPu() throws {
+    @Test(sharedData, arguments: ["hftbacktest/usdm/btcusdt_20240808.gz", "hftbacktest/usdm/ethusdt_20240808.gz"])
+    func usdmFuturesChainOnPu(file: String) throws {
         var futures = BookVerifier.Configuration()
         futures.synchronizer.market = .usdMFutures
-        let report = try CaptureReplay.verify(files: [Captures.path("hftbacktest/usdm/btcusdt_20240808.gz")], configuration: futures)
-        #expect(report.verdict.passed, "\(report.verdict.reason)")
+        let report = try CaptureReplay.verify(files: [Captures.path(file)], configuration: futures)
+        #expect(report.verdict.passed, "\(file): \(report.verdict.reason)")
         #expect(report.matched > 100 && report.symbols[0].synchronizer.gaps == 0)
     }
 
