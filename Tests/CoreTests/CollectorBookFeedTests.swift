@@ -81,4 +81,15 @@ import Testing
         f.rest(reachable: false)
         #expect(f.report(now: t0.adding(milliseconds: 1_200)).status == "degraded")
     }
+
+    @Test func aStreamDownLongerThanTheGraceDegradesTheStatus() {
+        var f = StreamFreshness(streams: [], staleAfterMilliseconds: 1_000)
+        let t0 = Timestamp(milliseconds: 10_000)
+        f.stream(connected: true, at: t0)
+        f.stream(connected: false, at: t0.adding(milliseconds: 100))
+        #expect(f.report(now: t0.adding(milliseconds: 1_000)).status == "ok")
+        #expect(f.report(now: t0.adding(milliseconds: 2_200)).status == "degraded")
+        f.stream(connected: true, at: t0.adding(milliseconds: 2_300))
+        #expect(f.report(now: t0.adding(milliseconds: 2_400)).status == "ok")
+    }
 }

@@ -97,6 +97,15 @@ extension Integration {
         // The store holds exactly the same bars, once each.
         #expect(try h.storedOpenTimes() == expected)
         #expect(h.bus.klineOpenTimes() == expected, "bus klines: \(h.bus.klineOpenTimes().map { ($0 - t0) / Self.bar })")
+
+        // 7. Binance unreachable: the heartbeat says degraded (the stream cannot reconnect; the REST
+        // ping's own retries take longer to give up).
+        try await poll("an ok heartbeat from the restarted collector", timeout: 10) { h.bus.lastHeartbeat?.status == "ok" }
+        h.processes["sim"]?.stop()
+        try await poll("a degraded heartbeat once the exchange is gone", timeout: 20) {
+            guard let hb = h.bus.lastHeartbeat else { return false }
+            return hb.status == "degraded" && hb.counters["stream_down"] == 1
+        }
     }
 
     /// The FeatureService warms up from the collector's history socket; with a dead endpoint it
@@ -195,7 +204,7 @@ final class CollectorLiveHarness: @unchecked Sendable {
             "BINANCE": "sim:\(simPort)", "SYMBOLS": "BTCUSDT", "INTERVALS": "5m", "STREAMS": "kline,depth,bookTicker,aggTrade",
             "DB_PATH": databasePath, "HISTORY_PORT": String(historyPort), "BACKFILL_BARS": String(backfillBars),
             "BOOK_DEPTH": "10", "BOOK_SNAPSHOT_LIMIT": "100", "BOOK_FULL_MS": "1000", "BOOK_PERSIST_MS": "1000",
-            "STALE_AFTER_MS": "60000", "REST_MAX_RETRY_AFTER_MS": "500",
+            "STALE_AFTER_MS": "60000", "REST_MAX_RETRY_AFTER_MS": "500", "PING_INTERVAL_MS": "500",
         ], logDirectory: directory)
     }
 

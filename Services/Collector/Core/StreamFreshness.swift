@@ -8,6 +8,10 @@ public struct StreamFreshness: Sendable {
     private var lastSeen: [String: Timestamp] = [:]
     private var startedAt: Timestamp?
     public private(set) var restReachable = true
+    /// When the stream connection was lost (nil while connected or before the first connection).
+    private var disconnectedSince: Timestamp?
+    /// A stream connection down for longer than this degrades the status (a reconnect is quicker).
+    public var disconnectGraceMilliseconds: Int64 = 2_000
 
     public init(streams: [String], staleAfterMilliseconds: Int64) {
         self.streams = streams
@@ -19,7 +23,9 @@ public struct StreamFreshness: Sendable {
         public var ageMilliseconds: [String: Int64]
         public var stale: [String]
         public var restReachable: Bool
-        public var status: String { stale.isEmpty && restReachable ? "ok" : "degraded" }
+        /// The stream has been disconnected for longer than the grace period.
+        public var streamDown: Bool = false
+        public var status: String { stale.isEmpty && restReachable && !streamDown ? "ok" : "degraded" }
     }
 
     public mutating func started(at now: Timestamp) { if startedAt == nil { startedAt = now } }
@@ -28,6 +34,9 @@ public struct StreamFreshness: Sendable {
         lastSeen[stream] = time
     }
     public mutating func rest(reachable: Bool) { restReachable = reachable }
+    public mutating func stream(connected: Bool, at time: Timestamp) {
+        if connected { disconnectedSince = nil } else if disconnectedSince == nil { disconnectedSince = time }
+    }
 
     public func report(now: Timestamp) -> Report {
         var ages: [String: Int64] = [:]
@@ -38,6 +47,7 @@ public struct StreamFreshness: Sendable {
             ages[stream] = age
             if age > staleAfterMilliseconds { stale.append(stream) }
         }
-        return Report(ageMilliseconds: ages, stale: stale, restReachable: restReachable)
+        let down = disconnectedSince.map { (now.nanoseconds - $0.nanoseconds) / 1_000_000 > disconnectGraceMilliseconds } ?? false
+        return Report(ageMilliseconds: ages, stale: stale, restReachable: restReachable, streamDown: down)
     }
 }

@@ -198,6 +198,7 @@ actor LiveCollector {
         switch event {
         case .connected(let connection, let streams):
             node.counters.increment("ws_connects")
+            freshness.stream(connected: true, at: WallClock.now())
             logger.info("stream connected", metadata: ["connection": "\(connection)", "streams": "\(streams.count)"])
             for key in seriesKeys {
                 guard var s = sequencers[key] else { continue }
@@ -207,6 +208,7 @@ actor LiveCollector {
             }
         case .disconnected(_, let reason, _):
             node.counters.increment("ws_disconnects")
+            freshness.stream(connected: false, at: WallClock.now())
             logger.warning("stream disconnected", metadata: ["reason": "\(reason)"])
             restartBooks()
         case .undecodable(let error, _, _):
@@ -338,6 +340,7 @@ actor LiveCollector {
         node.counters.set("stale_streams", to: UInt64(report.stale.count))
         for (stream, age) in report.ageMilliseconds { node.counters.set("age_ms.\(stream)", to: UInt64(age)) }
         node.counters.set("rest_reachable", to: report.restReachable ? 1 : 0)
+        node.counters.set("stream_down", to: report.streamDown ? 1 : 0)
         for (name, value) in streamCounters { node.counters.set("ws_\(name)", to: UInt64(max(0, value))) }
         for (name, value) in rest.counters { node.counters.set("rest_\(name)", to: UInt64(max(0, value))) }
         ServiceMain.status.set(report.status)
