@@ -191,9 +191,67 @@ struct JSONCursor {
         return text
     }
 
+    /// The unescaped text of a string range with escapes in it.
+    func unescaped(_ range: Range<Int>, field: String) throws(BinanceDecodeError) -> String {
+        guard let text = JSONCursor.unescape(UnsafeBufferPointer(start: base + range.lowerBound, count: range.count)) else {
+            throw error(field, .invalidValue("bad escape"))
+        }
+        return text
+    }
+
     /// A decimal written as a JSON string ("61837.63000000"), as Binance writes prices and quantities.
+    /// One pass over the bytes for the common shape (optional "-", digits, optional fraction);
+    /// anything else (escapes, "+", too many digits, bad characters) takes the general path, which
+    /// also produces the precise error.
     @inline(__always)
     mutating func decimal(_ field: String) throws(BinanceDecodeError) -> Decimal8 {
+        skipWhitespace()
+        if index < end, base[index] == UInt8(ascii: "\"") {
+            var i = index + 1
+            var negative = false
+            if i < end, base[i] == UInt8(ascii: "-") { negative = true; i += 1 }
+            var whole: Int64 = 0
+            var wholeDigits = 0
+            while i < end {
+                let d = base[i] &- UInt8(ascii: "0")
+                guard d < 10 else { break }
+                whole = whole &* 10 &+ Int64(d)
+                wholeDigits += 1
+                i += 1
+            }
+            var fraction: Int64 = 0
+            var fractionDigits = 0
+            var fastPath = wholeDigits > 0 && wholeDigits <= 11
+            if fastPath, i < end, base[i] == UInt8(ascii: ".") {
+                i += 1
+                while i < end {
+                    let d = base[i] &- UInt8(ascii: "0")
+                    guard d < 10 else { break }
+                    if fractionDigits < 8 {
+                        fraction = fraction &* 10 &+ Int64(d)
+                        fractionDigits += 1
+                    } else if d != 0 {
+                        fastPath = false
+                        break
+                    }
+                    i += 1
+                }
+            }
+            if fastPath, i < end, base[i] == UInt8(ascii: "\"") {
+                let units = whole &* 100_000_000 &+ fraction &* JSONCursor.fractionScale[fractionDigits]
+                // 11 whole digits can exceed Int64 units only above 92,233,720,368.
+                if whole <= 92_233_720_368 && units >= 0 {
+                    index = i + 1
+                    return Decimal8(units: negative ? -units : units)
+                }
+            }
+        }
+        return try generalDecimal(field)
+    }
+
+    static let fractionScale: [Int64] = [100_000_000, 10_000_000, 1_000_000, 100_000, 10_000, 1_000, 100, 10, 1]
+
+    mutating func generalDecimal(_ field: String) throws(BinanceDecodeError) -> Decimal8 {
         let range = try rawString(field)
         do {
             return try Decimal8(utf8: UnsafeBufferPointer(start: base + range.lowerBound, count: range.count))
@@ -306,30 +364,46 @@ struct JSONCursor {
         return start..<index
     }
 
-    /// Skips any value (validating its structure).
-    mutating func skipValue(_ field: String) throws(BinanceDecodeError) {
+    /// Skips any value (validating its structure). The field name is built only for an error.
+    mutating func skipValue(_ field: @autoclosure () -> String) throws(BinanceDecodeError) {
         skipWhitespace()
-        guard index < end else { throw malformed(field, expected: "a value") }
+        guard index < end else { throw malformed(field(), expected: "a value") }
         switch base[index] {
         case UInt8(ascii: "\""):
-            _ = try rawString(field)
+            _ = try rawString(field())
         case UInt8(ascii: "{"):
             index += 1
             var first = true
-            while try nextKey(first: &first) != nil { try skipValue(field) }
+            while try nextKey(first: &first) != nil { try skipValue(field()) }
         case UInt8(ascii: "["):
             index += 1
             var first = true
-            while try nextElement(first: &first, field: field) { try skipValue(field) }
+            while try nextElement(first: &first, field: field()) { try skipValue(field()) }
         case UInt8(ascii: "t"):
-            guard matchLiteral("true") else { throw malformed(field, expected: "true") }
+            guard matchLiteral("true") else { throw malformed(field(), expected: "true") }
         case UInt8(ascii: "f"):
-            guard matchLiteral("false") else { throw malformed(field, expected: "false") }
+            guard matchLiteral("false") else { throw malformed(field(), expected: "false") }
         case UInt8(ascii: "n"):
-            guard matchLiteral("null") else { throw malformed(field, expected: "null") }
+            guard matchLiteral("null") else { throw malformed(field(), expected: "null") }
         default:
-            _ = try numberRange(field)
+            let start = index
+            while index < end {
+                let c = base[index]
+                if (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || c == UInt8(ascii: "-") || c == UInt8(ascii: "+")
+                    || c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") {
+                    index += 1
+                } else {
+                    break
+                }
+            }
+            guard index > start else { throw error(field(), .wrongType(expected: "a number")) }
         }
+    }
+
+    /// Skips the value of an unneeded key; the key's name is built only for an error.
+    mutating func skip(key: Range<Int>, prefix: String = "") throws(BinanceDecodeError) {
+        let base = self.base
+        try skipValue(prefix + String(decoding: UnsafeBufferPointer(start: base + key.lowerBound, count: key.count), as: UTF8.self))
     }
 
     /// After the top-level value: only whitespace may follow.
@@ -341,6 +415,7 @@ struct JSONCursor {
     /// `[[price, qty], ...]` with decimal strings.
     mutating func levels(_ field: String, into levels: inout [PriceLevel]) throws(BinanceDecodeError) {
         try beginArray(field)
+        if levels.capacity < 32 { levels.reserveCapacity(32) }
         var first = true
         while try nextElement(first: &first, field: field) {
             try beginArray(field)

@@ -37,29 +37,53 @@ public struct StreamName: Sendable, Hashable {
 
     /// Parses "btcusdt@depth@100ms", "ethusdt@kline_5m", "btcusdt@depth20@100ms", "!serverShutdown".
     public init(_ name: String) {
-        if name == "!serverShutdown" {
+        var copy = name
+        self = copy.withUTF8 { StreamName(utf8: $0) }
+    }
+
+    /// The same from UTF-8 bytes, without intermediate strings (the decoders' hot path).
+    init(utf8 b: UnsafeBufferPointer<UInt8>) {
+        let at = b.firstIndex(of: UInt8(ascii: "@")) ?? b.count
+        if at == b.count {
             symbol = ""
-            kind = .serverShutdown
+            kind = StreamName.equals(b, "!serverShutdown") ? .serverShutdown : .other
             return
         }
-        let parts = name.split(separator: "@", omittingEmptySubsequences: false)
-        symbol = parts.first.map { $0.uppercased() } ?? ""
-        guard parts.count >= 2 else { kind = .other; return }
-        let channel = parts[1]
-        switch channel {
-        case "depth": kind = .depth
-        case "bookTicker": kind = .bookTicker
-        case "aggTrade": kind = .aggTrade
-        case "trade": kind = .trade
-        default:
-            if channel.hasPrefix("kline_"), let interval = Interval(String(channel.dropFirst(6))) {
-                kind = .kline(interval)
-            } else if channel.hasPrefix("depth"), let n = Int(channel.dropFirst(5)) {
-                kind = .partialDepth(levels: n)
-            } else {
-                kind = .other
+        // The symbol, ASCII-uppercased (Binance writes stream names in lowercase).
+        symbol = String(unsafeUninitializedCapacity: at) { out in
+            for i in 0..<at {
+                let c = b[i]
+                out[i] = (c >= 0x61 && c <= 0x7A) ? c - 0x20 : c
             }
+            return at
         }
+        var channelEnd = at + 1
+        while channelEnd < b.count && b[channelEnd] != UInt8(ascii: "@") { channelEnd += 1 }
+        let channel = UnsafeBufferPointer(rebasing: b[(at + 1)..<channelEnd])
+        if StreamName.equals(channel, "depth") {
+            kind = .depth
+        } else if StreamName.equals(channel, "bookTicker") {
+            kind = .bookTicker
+        } else if StreamName.equals(channel, "aggTrade") {
+            kind = .aggTrade
+        } else if StreamName.equals(channel, "trade") {
+            kind = .trade
+        } else if channel.count > 6, StreamName.equals(UnsafeBufferPointer(rebasing: channel[0..<6]), "kline_"),
+                  let interval = Interval.named(utf8: UnsafeBufferPointer(rebasing: channel[6...])) {
+            kind = .kline(interval)
+        } else if channel.count > 5, StreamName.equals(UnsafeBufferPointer(rebasing: channel[0..<5]), "depth"),
+                  let n = Int(String(decoding: UnsafeBufferPointer(rebasing: channel[5...]), as: UTF8.self)) {
+            kind = .partialDepth(levels: n)
+        } else {
+            kind = .other
+        }
+    }
+
+    static func equals(_ bytes: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
+        guard bytes.count == literal.utf8CodeUnitCount else { return false }
+        let p = literal.utf8Start
+        for i in 0..<bytes.count where bytes[i] != p[i] { return false }
+        return true
     }
 }
 
@@ -74,27 +98,31 @@ public enum BinanceDecoder {
         try c.beginObject()
         var first = true
         var stream: String?
+        var streamName: StreamName?
         var dataStart: Int?
         var event: StreamEvent?
         while let key = try c.nextKey(first: &first) {
             if c.key(key, is: "stream") {
-                stream = try c.string("stream")
+                let range = try c.rawString("stream")
+                let bytes = UnsafeBufferPointer(start: c.base + range.lowerBound, count: range.count)
+                stream = bytes.contains(UInt8(ascii: "\\")) ? try c.unescaped(range, field: "stream") : String(decoding: bytes, as: UTF8.self)
+                streamName = StreamName(utf8: bytes)
             } else if c.key(key, is: "data") {
                 if let name = stream {
-                    event = try decodeEvent(&c, name: StreamName(name), streamText: name)
+                    event = try decodeEvent(&c, name: streamName ?? StreamName(name), streamText: name)
                 } else {
                     dataStart = c.index
                     try c.skipValue("data")
                 }
             } else {
-                try c.skipValue(c.keyText(key))
+                try c.skip(key: key)
             }
         }
         try c.finish()
         guard let stream else { throw c.error("stream", .missing) }
         if event == nil, let start = dataStart {
             var inner = JSONCursor(base: c.base, start: start, end: c.end, payload: "stream")
-            event = try decodeEvent(&inner, name: StreamName(stream), streamText: stream)
+            event = try decodeEvent(&inner, name: streamName ?? StreamName(stream), streamText: stream)
         }
         guard let event else { throw c.error("data", .missing) }
         return CombinedStreamMessage(stream: stream, event: event)
@@ -189,7 +217,7 @@ public enum BinanceDecoder {
         var first = true
         var type: String?
         while let key = try c.nextKey(first: &first) {
-            if c.singleByteKey(key) == UInt8(ascii: "e") { type = try c.string("e") } else { try c.skipValue(c.keyText(key)) }
+            if c.singleByteKey(key) == UInt8(ascii: "e") { type = try c.string("e") } else { try c.skip(key: key) }
         }
         return type
     }
@@ -203,7 +231,7 @@ public enum BinanceDecoder {
             case UInt8(ascii: "u"), UInt8(ascii: "b"), UInt8(ascii: "B"), UInt8(ascii: "a"), UInt8(ascii: "A"): seen += 1
             default: break
             }
-            try c.skipValue(c.keyText(key))
+            try c.skip(key: key)
         }
         return seen == 5
     }
@@ -220,6 +248,8 @@ public enum BinanceDecoder {
         var previous: Int64?
         var bids: [PriceLevel] = []
         var asks: [PriceLevel] = []
+        bids.reserveCapacity(32)
+        asks.reserveCapacity(32)
         var sawBids = false
         var sawAsks = false
         while let key = try c.nextKey(first: &first) {
@@ -231,7 +261,7 @@ public enum BinanceDecoder {
             case UInt8(ascii: "b"): try c.levels("b", into: &bids); sawBids = true
             case UInt8(ascii: "a"): try c.levels("a", into: &asks); sawAsks = true
             default:
-                if c.key(key, is: "pu") { previous = try c.int64("pu") } else { try c.skipValue(c.keyText(key)) }
+                if c.key(key, is: "pu") { previous = try c.int64("pu") } else { try c.skip(key: key) }
             }
         }
         guard let firstID else { throw c.error("U", .missing) }
@@ -264,7 +294,7 @@ public enum BinanceDecoder {
             } else if c.key(key, is: "asks") {
                 try c.levels("asks", into: &asks); sawAsks = true
             } else {
-                try c.skipValue(c.keyText(key))
+                try c.skip(key: key)
             }
         }
         guard let lastUpdateID else { throw c.error("lastUpdateId", .missing) }
@@ -287,7 +317,7 @@ public enum BinanceDecoder {
             case UInt8(ascii: "B"): bidQty = try c.decimal("B")
             case UInt8(ascii: "a"): ask = try c.decimal("a")
             case UInt8(ascii: "A"): askQty = try c.decimal("A")
-            default: try c.skipValue(c.keyText(key))
+            default: try c.skip(key: key)
             }
         }
         guard let updateID else { throw c.error("u", .missing) }
@@ -318,7 +348,7 @@ public enum BinanceDecoder {
             case UInt8(ascii: "l"): lastID = try c.int64("l")
             case UInt8(ascii: "T"): time = try c.milliseconds("T")
             case UInt8(ascii: "m"): maker = try c.bool("m")
-            default: try c.skipValue(c.keyText(key))
+            default: try c.skip(key: key)
             }
         }
         guard let id else { throw c.error("a", .missing) }
@@ -352,7 +382,7 @@ public enum BinanceDecoder {
             case UInt8(ascii: "q"): quantity = try c.decimal("q")
             case UInt8(ascii: "T"): time = try c.milliseconds("T")
             case UInt8(ascii: "m"): maker = try c.bool("m")
-            default: try c.skipValue(c.keyText(key))
+            default: try c.skip(key: key)
             }
         }
         guard let id else { throw c.error("t", .missing) }
@@ -378,7 +408,7 @@ public enum BinanceDecoder {
             } else if c.singleByteKey(key) == UInt8(ascii: "s") {
                 outerSymbol = try c.string("s")
             } else {
-                try c.skipValue(c.keyText(key))
+                try c.skip(key: key)
             }
         }
         guard var kline else { throw c.error("k", .missing) }
@@ -402,8 +432,10 @@ public enum BinanceDecoder {
             case UInt8(ascii: "T"): closeTime = try c.milliseconds("k.T")
             case UInt8(ascii: "s"): symbol = try c.string("k.s")
             case UInt8(ascii: "i"):
-                let text = try c.string("k.i")
-                guard let iv = Interval(text) else { throw c.error("k.i", .invalidValue(text)) }
+                let range = try c.rawString("k.i")
+                guard let iv = Interval.named(utf8: UnsafeBufferPointer(start: c.base + range.lowerBound, count: range.count)) else {
+                    throw c.error("k.i", .invalidValue(c.keyText(range)))
+                }
                 interval = iv
             case UInt8(ascii: "o"): open = try c.decimal("k.o")
             case UInt8(ascii: "c"): close = try c.decimal("k.c")
@@ -415,7 +447,7 @@ public enum BinanceDecoder {
             case UInt8(ascii: "q"): quoteVolume = try c.decimal("k.q")
             case UInt8(ascii: "V"): takerBase = try c.decimal("k.V")
             case UInt8(ascii: "Q"): takerQuote = try c.decimal("k.Q")
-            default: try c.skipValue("k." + c.keyText(key))
+            default: try c.skip(key: key, prefix: "k.")
             }
         }
         guard let openTime else { throw c.error("k.t", .missing) }
@@ -439,7 +471,7 @@ public enum BinanceDecoder {
         var first = true
         var time: Int64 = 0
         while let key = try c.nextKey(first: &first) {
-            if c.singleByteKey(key) == UInt8(ascii: "E") { time = try c.milliseconds("E") } else { try c.skipValue(c.keyText(key)) }
+            if c.singleByteKey(key) == UInt8(ascii: "E") { time = try c.milliseconds("E") } else { try c.skip(key: key) }
         }
         return Timestamp(milliseconds: time)
     }

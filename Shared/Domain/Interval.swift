@@ -9,6 +9,22 @@ public struct Interval: Sendable, Hashable, Codable, CustomStringConvertible {
         "12h": 43_200_000, "1d": 86_400_000, "3d": 259_200_000, "1w": 604_800_000,
     ]
 
+    /// Every interval with a fixed length, shortest first.
+    public static let all: [Interval] = known.sorted { $0.value < $1.value }.map { Interval(name: $0.key, milliseconds: $0.value) }
+
+    init(name: String, milliseconds: Int64) {
+        self.name = name
+        self.milliseconds = milliseconds
+    }
+
+    /// The interval named by these UTF-8 bytes, sharing the stored name (no allocation).
+    public static func named(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Interval? {
+        for interval in all where interval.name.utf8.count == bytes.count && interval.name.utf8.elementsEqual(bytes) {
+            return interval
+        }
+        return nil
+    }
+
     /// Accepts Binance's names; `1M` (calendar month) has no fixed length and is refused.
     public init?(_ name: String) {
         guard let ms = Interval.known[name] else { return nil }

@@ -78,6 +78,30 @@ import Testing
         }
     }
 
+    /// Property: the cursor's one-pass decimal path equals `Decimal8(parsing:)` on Binance-shaped
+    /// and awkward texts (many digits, trailing zeros, "+", too many fraction digits, overflow).
+    @Test func cursorDecimalsMatchTheReferenceParser() throws {
+        var rng = SeededGenerator(seed: 5)
+        var texts = ["0", "0.00000000", "61837.63000000", "-1.5", "+2", "92233720368.54775807", "92233720368.54775808",
+                     "123456789012.0", "0.000000001", "0.000000010", "1.", ".5", "1e-5", "", "-", "00012.3400"]
+        for _ in 0..<3000 {
+            let whole = String(Int64.random(in: 0...99_999_999_999, using: &rng))
+            let digits = Int.random(in: 0...10, using: &rng)
+            let fraction = String((0..<digits).map { _ in Character(String(Int.random(in: 0...9, using: &rng))) })
+            texts.append((Bool.random(using: &rng) ? "-" : "") + whole + (digits > 0 ? "." + fraction : ""))
+        }
+        for text in texts {
+            let body = #"{"stream":"x@depth","data":{"e":"depthUpdate","E":1,"s":"X","U":1,"u":1,"b":[[""# + text + #"","1"]],"a":[]}}"#
+            let reference = try? Decimal8(parsing: text)
+            let decoded = try? BinanceDecoder.combined(Array(body.utf8))
+            if case .depthUpdate(let u)? = decoded?.event {
+                #expect(u.bids.first?.price == reference, "\(text)")
+            } else {
+                #expect(reference == nil, "\(text) decodes as \(String(describing: reference)) but the payload was refused")
+            }
+        }
+    }
+
     @Test func controlMessagesAndWeightHeaders() throws {
         let request = StreamControl.Request.subscribe(["btcusdt@depth@100ms", "btcusdt@bookTicker"], id: 4)
         let back = try StreamControl.request(Array(request.jsonText.utf8))

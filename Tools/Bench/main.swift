@@ -5,7 +5,7 @@ import PredictorCore
 import Research
 import TestKit
 
-// quorum-bench [all|bus|pipeline|compute]: the hot paths, measured; `make bench` runs it on the
+// quorum-bench [all|bus|pipeline|compute|book|features]: the hot paths, measured; `make bench` runs it on the
 // release build and docs/BENCHMARKS.md records the figures with this command.
 let arguments = Array(CommandLine.arguments.dropFirst())
 let which = arguments.first ?? "all"
@@ -68,6 +68,10 @@ if which == "features" {
     let bars = ComputeBench.bars(from: klines, count: 525_600)
     let perBar = try ComputeBench.featureNanosecondsPerBar(bars, runs: 5)
     line(String(format: "FeatureServiceCore: %.0f ns/bar over 525,600 bars", perBar))
+}
+
+if which == "all" || which == "book" {
+    for text in try BookBench.run() { line(text) }
 }
 
 if which == "all" || which == "pipeline" {
