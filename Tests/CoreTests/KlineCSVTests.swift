@@ -116,9 +116,21 @@ enum SharedKlineFixture {
         }
         #expect(short == KlineCSV.ParseError(line: 4, column: nil, problem: .fieldCount(found: 7)))
         let long = try #require(throws: KlineCSV.ParseError.self) {
-            try KlineCSV.parseLine("1709251200000,1,1,1,1,1,1709251499999,,,,,", lineNumber: 4, symbol: "X", interval: .oneMinute)
+            try KlineCSV.parseLine("1709251200000,1,1,1,1,1,1709251499999,,,,,,", lineNumber: 4, symbol: "X", interval: .oneMinute)
         }
-        #expect(long.problem == .fieldCount(found: 12))
+        #expect(long.problem == .fieldCount(found: 13))
+    }
+
+    /// Binance's own files (data.binance.vision): no header, 12 columns (the last is "ignore"), and
+    /// since 2025 spot times in microseconds, normalised to milliseconds.
+    @Test func binanceTwelveColumnFilesAreRead() throws {
+        let text = "1709251200000,61130.99,61217.41,61126,61129.92,247.32385,1709251499999,15118925.1,3912,120.5,7366019.2,0\n"
+            + "1735689600000000,93576.00,93610.93,93537.50,93610.93,8.21827,1735689659999999,769000.5,1000,4.1,383000.2,0\n"
+        let klines = try KlineCSV.parse(Data(text.utf8), symbol: "BTCUSDT", interval: .fiveMinutes)
+        #expect(klines.count == 2)
+        #expect(klines[0].trades == 3912 && klines[0].takerBuyQuote == Decimal8("7366019.2")!)
+        #expect(klines[1].openTime == Timestamp(milliseconds: 1_735_689_600_000))
+        #expect(klines[1].closeTime == Timestamp(milliseconds: 1_735_689_659_999))
     }
 
     @Test func unexpectedHeaderIsRefused() throws {
