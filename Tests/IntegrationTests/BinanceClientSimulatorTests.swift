@@ -158,6 +158,36 @@ extension Integration {
             #expect(zip(written, recorded).allSatisfy { KlineCSVReader.sameAsSource($0, $1) })
         }
 
+        /// `quorum collect-book` records the simulator's streams in Quorum's capture format, and
+        /// `quorum book verify` rebuilds the book from it: every bookTicker point matches.
+        @Test func collectBookWritesACaptureThatVerifies() async throws {
+            let sim = try Simulator(start: "2024-08-01", extra: ["--book-step-ms", "1000"])
+            let probe = BinanceRESTClient(endpoints: sim.endpoints, logger: Self.quietLogger())
+            try await sim.waitUntilUp(probe)
+            await probe.shutdown()
+            try await sim.admin("/sim/clock", #"{"speed": 60}"#)
+            let out = sim.directory.appendingPathComponent("captures")
+            func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+                let process = Process()
+                process.executableURL = RepositoryPaths.executable("quorum")
+                process.arguments = arguments
+                let pipe = Pipe()
+                process.standardOutput = pipe
+                process.standardError = pipe
+                try process.run()
+                let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+            }
+            let collected = try run(["collect-book", "--symbols", "BTCUSDT", "--duration", "4s", "--out", out.path, "--binance", "sim:\(sim.port)"])
+            #expect(collected.status == 0, "\(collected.output)")
+            let files = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { $0.hasSuffix(".jsonl") }
+            #expect(files.count == 1)
+            let verified = try run(["book", "verify"] + files.flatMap { ["--capture", out.appendingPathComponent($0).path] })
+            #expect(verified.status == 0, "\(verified.output)")
+            #expect(verified.output.contains("PASS") && !verified.output.contains("reached 0,"))
+        }
+
         @Test func streamClientReceivesKlinesAndBooksAndReconnects() async throws {
             let sim = try Simulator(start: "2024-08-01")
             let probe = BinanceRESTClient(endpoints: sim.endpoints, logger: Self.quietLogger())
