@@ -123,7 +123,9 @@ struct JSONCursor {
         first = false
         guard index < end, base[index] == UInt8(ascii: "\"") else { throw malformed("", expected: "a key") }
         let range = try rawString("key")
-        try consume(UInt8(ascii: ":"), field: keyText(range), expected: ":")
+        skipWhitespace()
+        guard index < end, base[index] == UInt8(ascii: ":") else { throw malformed(keyText(range), expected: ":") }
+        index += 1
         return range
     }
 
@@ -238,7 +240,7 @@ struct JSONCursor {
                 }
             }
             if fastPath, i < end, base[i] == UInt8(ascii: "\"") {
-                let units = whole &* 100_000_000 &+ fraction &* JSONCursor.fractionScale[fractionDigits]
+                let units = whole &* 100_000_000 &+ fraction &* JSONCursor.fractionScale(fractionDigits)
                 // 11 whole digits can exceed Int64 units only above 92,233,720,368.
                 if whole <= 92_233_720_368 && units >= 0 {
                     index = i + 1
@@ -249,7 +251,21 @@ struct JSONCursor {
         return try generalDecimal(field)
     }
 
-    static let fractionScale: [Int64] = [100_000_000, 10_000_000, 1_000_000, 100_000, 10_000, 1_000, 100, 10, 1]
+    /// 10^(8 − digits): what a fraction with `digits` digits is multiplied by to become units.
+    @inline(__always)
+    static func fractionScale(_ digits: Int) -> Int64 {
+        switch digits {
+        case 0: return 100_000_000
+        case 1: return 10_000_000
+        case 2: return 1_000_000
+        case 3: return 100_000
+        case 4: return 10_000
+        case 5: return 1_000
+        case 6: return 100
+        case 7: return 10
+        default: return 1
+        }
+    }
 
     mutating func generalDecimal(_ field: String) throws(BinanceDecodeError) -> Decimal8 {
         let range = try rawString(field)
