@@ -86,6 +86,7 @@ let package = Package(
             name: "Binance",
             dependencies: ["Domain", .product(name: "Crypto", package: "swift-crypto")],
             path: "Shared/Binance",
+            exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
         // Binance over the network: REST (AsyncHTTPClient) and WebSocket streams (WSClient).
@@ -101,9 +102,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // The L2 order book and Binance's snapshot + diff synchronisation: pure.
-        .target(name: "OrderBook", dependencies: ["Domain"], path: "Shared/OrderBook", swiftSettings: swiftSettings),
+        .target(name: "OrderBook", dependencies: ["Domain"], path: "Shared/OrderBook", exclude: ["README.md"], swiftSettings: swiftSettings),
         // Recorded order-book captures (Quorum's, hftbacktest's, cryptofeed's) and their replay.
-        .target(name: "Capture", dependencies: ["Domain", "Binance", "OrderBook", "CZlib"], path: "Shared/Capture", swiftSettings: swiftSettings),
+        .target(name: "Capture", dependencies: ["Domain", "Binance", "OrderBook", "CZlib"], path: "Shared/Capture", exclude: ["README.md"], swiftSettings: swiftSettings),
     ]
     + service("Bus", folder: "Bus", executable: "quorum-bus")
     + service("Collector", folder: "Collector", executable: "quorum-collector",

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs what Quorum needs on a fresh Debian 12 machine, only when missing. Idempotent.
-# apt: libzmq3-dev (bus), libsqlite3-dev (GRDB), libcurl4-openssl-dev (FoundationNetworking static builds),
+# apt: libzmq3-dev (bus), libsqlite3-dev (GRDB), zlib1g-dev (gzip'd order-book captures), libcurl4-openssl-dev (FoundationNetworking static builds),
 #      pkg-config, protobuf-compiler (make proto), docker-compose (make compose-check, validation only).
 # pip: nothing yet (lightgbm arrives with the research issue).
 set -euo pipefail
 
 need_apt=()
-for pkg in pkg-config libzmq3-dev libsqlite3-dev libcurl4-openssl-dev protobuf-compiler docker-compose; do
+for pkg in pkg-config libzmq3-dev libsqlite3-dev zlib1g-dev libcurl4-openssl-dev protobuf-compiler docker-compose; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
     need_apt+=("$pkg")
   fi

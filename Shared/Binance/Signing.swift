@@ -80,7 +80,9 @@ extension Curve25519.Signing.PublicKey {
         let body = lines.filter { !$0.hasPrefix("-----") }.joined()
         guard let der = Data(base64Encoded: body) else { throw SigningError.unreadableKey }
         let bytes = [UInt8](der)
-        if bytes.count == 44 { return try Curve25519.Signing.PublicKey(rawRepresentation: Data(bytes.suffix(32))) }
+        // SubjectPublicKeyInfo for Ed25519 (RFC 8410): a fixed 12-byte prefix, then the 32-byte key.
+        let prefix: [UInt8] = [0x30, 0x2A, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x03, 0x21, 0x00]
+        if bytes.count == 44, Array(bytes.prefix(12)) == prefix { return try Curve25519.Signing.PublicKey(rawRepresentation: Data(bytes.suffix(32))) }
         if bytes.count == 32 { return try Curve25519.Signing.PublicKey(rawRepresentation: der) }
         throw SigningError.unreadableKey
     }

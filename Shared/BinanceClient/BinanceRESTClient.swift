@@ -151,11 +151,11 @@ public final class BinanceRESTClient: Sendable {
     // MARK: market data
 
     public func ping() async throws(BinanceClientError) {
-        _ = try await get("/api/v3/ping", weight: 1)
+        _ = try await get("/api/v3/ping")
     }
 
     public func serverTime() async throws(BinanceClientError) -> Timestamp {
-        let body = try await get("/api/v3/time", weight: 1)
+        let body = try await get("/api/v3/time")
         do { return try BinanceDecoder.serverTime(body) } catch { throw .decode(error) }
     }
 
@@ -181,7 +181,7 @@ public final class BinanceRESTClient: Sendable {
         var query: [(String, String)] = []
         if symbols.count == 1 { query.append(("symbol", symbols[0])) }
         if symbols.count > 1 { query.append(("symbols", "[" + symbols.map { "\"\($0)\"" }.joined(separator: ",") + "]")) }
-        let body = try await get("/api/v3/exchangeInfo", query: query, weight: 20)
+        let body = try await get("/api/v3/exchangeInfo", query: query)
         do { return try BinanceDecoder.exchangeInfo(body) } catch { throw .decode(error) }
     }
 
@@ -191,7 +191,7 @@ public final class BinanceRESTClient: Sendable {
         var query: [(String, String)] = [("symbol", symbol), ("interval", interval.name), ("limit", String(limit))]
         if let startTime { query.append(("startTime", String(startTime.milliseconds))) }
         if let endTime { query.append(("endTime", String(endTime.milliseconds))) }
-        let body = try await get("/api/v3/klines", query: query, weight: 2)
+        let body = try await get("/api/v3/klines", query: query)
         do {
             return try BinanceDecoder.klines(body, symbol: symbol, interval: interval, serverTime: estimatedServerTime())
         } catch {
@@ -225,13 +225,18 @@ public final class BinanceRESTClient: Sendable {
     /// `GET /api/v3/depth`: limit 5...5000 (Binance caps larger values; weight 5 to 250).
     public func depth(symbol: String, limit: Int = 5000) async throws(BinanceClientError) -> DepthSnapshot {
         guard (5...5000).contains(limit) else { throw .invalidRequest("depth limit must be 5...5000, got \(limit)") }
-        let weight = limit <= 100 ? 5 : limit <= 500 ? 25 : limit <= 1000 ? 50 : 250
-        let body = try await get("/api/v3/depth", query: [("symbol", symbol), ("limit", String(limit))], weight: weight)
+        let body = try await depthBody(symbol: symbol, limit: limit)
         do { return try BinanceDecoder.depthSnapshot(body, symbol: symbol) } catch { throw .decode(error) }
     }
 
+    /// The raw body of `GET /api/v3/depth` (for captures, which keep Binance's bytes verbatim).
+    public func depthBody(symbol: String, limit: Int = 5000) async throws(BinanceClientError) -> [UInt8] {
+        guard (5...5000).contains(limit) else { throw .invalidRequest("depth limit must be 5...5000, got \(limit)") }
+        return try await get("/api/v3/depth", query: [("symbol", symbol), ("limit", String(limit))])
+    }
+
     public func bookTicker(symbol: String) async throws(BinanceClientError) -> BookTicker {
-        let body = try await get("/api/v3/ticker/bookTicker", query: [("symbol", symbol)], weight: 2)
+        let body = try await get("/api/v3/ticker/bookTicker", query: [("symbol", symbol)])
         let tickers: [BookTicker]
         do { tickers = try BinanceDecoder.bookTickers(body) } catch { throw .decode(error) }
         guard let ticker = tickers.first else { throw .decode(BinanceDecodeError(payload: "bookTicker", field: "", reason: .missing)) }
@@ -244,14 +249,14 @@ public final class BinanceRESTClient: Sendable {
         if let fromID { query.append(("fromId", String(fromID))) }
         if let startTime { query.append(("startTime", String(startTime.milliseconds))) }
         if let endTime { query.append(("endTime", String(endTime.milliseconds))) }
-        let body = try await get("/api/v3/aggTrades", query: query, weight: 4)
+        let body = try await get("/api/v3/aggTrades", query: query)
         do { return try BinanceDecoder.aggTrades(body, symbol: symbol) } catch { throw .decode(error) }
     }
 
     // MARK: requests
 
-    /// An unsigned GET, retried as a read.
-    public func get(_ path: String, query: [(String, String)] = [], weight: Int) async throws(BinanceClientError) -> [UInt8] {
+    /// An unsigned GET, retried as a read. (Weight is accounted from the response headers.)
+    public func get(_ path: String, query: [(String, String)] = []) async throws(BinanceClientError) -> [UInt8] {
         try await send(method: .GET, path: path, query: BinanceSigning.encodedQuery(query), body: nil, apiKey: nil, isRead: true)
     }
 

@@ -138,6 +138,10 @@ struct StreamTests {
         let truncated = try await sim.get("/api/v3/exchangeInfo")
         #expect(truncated.status == 200 && (try? JSON.parse(truncated.text)) == nil)
         #expect(try await sim.get("/api/v3/time").status == 200)
+        // A fixed Retry-After for injected 429s (tests that must not depend on the weight minute).
+        _ = try await sim.request("POST", "/sim/faults", body: "{\"http429\":1,\"http429RetryAfter\":3}")
+        let fixed = try await sim.get("/api/v3/time")
+        #expect(fixed.status == 429 && fixed.headers.first(name: "Retry-After") == "3")
         // An order executed but answered 503: the client must reconcile by client order id.
         _ = try await sim.request("POST", "/sim/faults", body: "{\"http5xxAfterExecute\":1}")
         let unknown = try await sim.signed("POST", "/api/v3/order", [("symbol", "BTCUSDT"), ("side", "BUY"), ("type", "MARKET"), ("quantity", "0.001"), ("newClientOrderId", "maybe")])

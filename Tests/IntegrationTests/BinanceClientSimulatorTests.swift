@@ -1,5 +1,6 @@
 import Binance
 import BinanceClient
+import CollectorCore
 import Domain
 import Foundation
 #if canImport(FoundationNetworking)
@@ -80,7 +81,7 @@ extension Integration {
                 try await client.allKlines(symbol: "BTCUSDT", interval: .fiveMinutes, from: Timestamp(utcDate: "2024-07-01")!, to: Timestamp(utcDate: "2024-07-09")!) {
                     served += $0
                 }
-                let recorded = try KlineCSVReader.read(from: "2024-07-01", to: "2024-07-09")
+                let recorded = try KlineCSV.read(path: RepositoryPaths.sampleKlines.path, openTimes: Timestamp(utcDate: "2024-07-01")!..<Timestamp(utcDate: "2024-07-09")!)
                 #expect(served.count == recorded.count && served.count == 8 * 288)
                 #expect(zip(served, recorded).allSatisfy { KlineCSVReader.sameAsSource($0, $1) })
 
@@ -161,8 +162,8 @@ extension Integration {
             _ = try download(to: "2024-07-04")
             let second = try download(to: "2024-07-09")
             #expect(second.contains("already present"))
-            let written = try KlineCSVReader.read(path: out)
-            let recorded = try KlineCSVReader.read(from: "2024-07-01", to: "2024-07-09")
+            let written = try KlineCSV.read(path: out, symbol: "BTCUSDT", interval: .fiveMinutes)
+            let recorded = try KlineCSV.read(path: RepositoryPaths.sampleKlines.path, openTimes: Timestamp(utcDate: "2024-07-01")!..<Timestamp(utcDate: "2024-07-09")!)
             #expect(written.count == recorded.count)
             #expect(zip(written, recorded).allSatisfy { KlineCSVReader.sameAsSource($0, $1) })
         }
@@ -261,7 +262,7 @@ final class Seen: Sendable {
     }
 }
 
-/// Reads the repository's sample kline CSV (the simulator's data) without depending on CollectorCore.
+/// Comparison of served klines with the recorded source.
 enum KlineCSVReader {
     /// Equal in every field the source has (the sample CSV lacks the last four columns, which a
     /// Binance-shaped answer must still fill).
@@ -273,24 +274,5 @@ enum KlineCSVReader {
             && (source.trades == nil || served.trades == source.trades)
             && (source.takerBuyBase == nil || served.takerBuyBase == source.takerBuyBase)
             && (source.takerBuyQuote == nil || served.takerBuyQuote == source.takerBuyQuote)
-    }
-
-    static func read(path: String = RepositoryPaths.sampleKlines.path, from: String? = nil, to: String? = nil) throws -> [Kline] {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-        let lo = from.flatMap { Timestamp(utcDate: $0) } ?? Timestamp(nanoseconds: .min)
-        let hi = to.flatMap { Timestamp(utcDate: $0) } ?? Timestamp(nanoseconds: .max)
-        var out: [Kline] = []
-        for line in text.split(separator: "\n").dropFirst() {
-            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            let open = Timestamp(milliseconds: Int64(f[0])!)
-            guard open >= lo && open < hi else { continue }
-            out.append(Kline(
-                symbol: "BTCUSDT", interval: .fiveMinutes, openTime: open, closeTime: Timestamp(milliseconds: Int64(f[6])!),
-                open: Decimal8(f[1])!, high: Decimal8(f[2])!, low: Decimal8(f[3])!, close: Decimal8(f[4])!, volume: Decimal8(f[5])!,
-                quoteVolume: f[7].isEmpty ? nil : Decimal8(f[7]), trades: f[8].isEmpty ? nil : Int64(f[8]),
-                takerBuyBase: f[9].isEmpty ? nil : Decimal8(f[9]), takerBuyQuote: f[10].isEmpty ? nil : Decimal8(f[10]), isClosed: true
-            ))
-        }
-        return out
     }
 }

@@ -64,7 +64,9 @@ extension Integration {
         try await h.advance(ms: 1 * Self.bar)
         expected.append(t0 + 5 * Self.bar)
         try await h.waitForKlines(expected, "a bar after garbage frames")
-        try await h.fault(["http5xx": 2, "http429": 1])
+        // The 429's Retry-After is fixed at 3 s (Binance's, and the simulator's default, is the rest
+        // of the weight minute: up to 60 s, which would make this phase depend on the wall clock).
+        try await h.fault(["http5xx": 2, "http429": 1, "http429RetryAfter": 3])
         try await h.fault(["dropStreams": true])
         try await h.advance(ms: 2 * Self.bar)
         expected += (6..<8).map { t0 + $0 * Self.bar }

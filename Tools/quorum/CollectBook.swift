@@ -37,7 +37,6 @@ struct CollectBook: AsyncParsableCommand {
         for s in parsedSymbols where s.uppercased() != s { problems.append("--symbols: \"\(s)\" must be uppercase") }
         if Self.parseDuration(duration) == nil { problems.append("--duration \"\(duration)\": expected a number with s, m, h or d (90s, 12h, 7d)") }
         if !(5...5000).contains(snapshotLimit) { problems.append("--snapshot-limit must be 5...5000") }
-        if BinanceEndpoints(named: binanceOptions.binance) == nil { problems.append("--binance \"\(binanceOptions.binance)\" is not production, testnet, sim:<port> or '<rest>|<ws>'") }
         if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
     }
 
@@ -74,7 +73,7 @@ struct CollectBook: AsyncParsableCommand {
             run.cancel()
         }
         // SIGINT/SIGTERM end the recording cleanly.
-        let signals = SignalWatcher { run.cancel() }
+        let signals = SignalStop { run.cancel() }
         await run.value
         stop.cancel()
         signals.cancel()
@@ -145,11 +144,10 @@ actor CaptureRecorder {
 
     func snapshot(_ symbol: String) async {
         do {
-            let path = "/api/v3/depth"
-            let body = try await rest.get(path, query: [("symbol", symbol), ("limit", String(snapshotLimit))], weight: snapshotLimit <= 100 ? 5 : snapshotLimit <= 500 ? 25 : snapshotLimit <= 1000 ? 50 : 250)
+            let body = try await rest.depthBody(symbol: symbol, limit: snapshotLimit)
             let received = Self.now()
             try body.withUnsafeBytes { raw in
-                try writer?.writeSnapshot(raw, symbol: symbol, url: rest.endpoints.rest + path + "?symbol=\(symbol)&limit=\(snapshotLimit)", receiveTime: received)
+                try writer?.writeSnapshot(raw, symbol: symbol, url: rest.endpoints.rest + "/api/v3/depth?symbol=\(symbol)&limit=\(snapshotLimit)", receiveTime: received)
             }
             snapshots += 1
         } catch {
@@ -185,23 +183,4 @@ actor CaptureRecorder {
         let c = calendar.dateComponents([.year, .month, .day], from: date)
         return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
     }
-}
-
-/// Calls `action` once on SIGINT or SIGTERM.
-final class SignalWatcher: @unchecked Sendable {  // sources are only cancelled, once
-    let sources: [any DispatchSourceSignal]
-
-    init(_ action: @escaping @Sendable () -> Void) {
-        var sources: [any DispatchSourceSignal] = []
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler(handler: action)
-            source.resume()
-            sources.append(source)
-        }
-        self.sources = sources
-    }
-
-    func cancel() { for s in sources { s.cancel() } }
 }

@@ -11,6 +11,8 @@ struct BinanceOptions: ParsableArguments {
     @Option(help: "Binance endpoints: production, testnet, sim:<port>, sim:<host>:<port>, or '<rest-url>|<ws-url>'.")
     var binance: String = "production"
 
+    func validate() throws { _ = try endpoints() }
+
     func endpoints() throws -> BinanceEndpoints {
         guard let endpoints = BinanceEndpoints(named: binance) else {
             throw ValidationError("--binance \"\(binance)\": expected production, testnet, sim:<port>, sim:<host>:<port> or '<rest-url>|<ws-url>'")
@@ -52,7 +54,6 @@ struct Download: AsyncParsableCommand {
         if let f = Timestamp(utcDate: from), let to, let t = Timestamp(utcDate: to), f >= t { problems.append("--from must be before --to") }
         if symbol.isEmpty || symbol.uppercased() != symbol { problems.append("--symbol \"\(symbol)\" must be uppercase, as Binance writes it") }
         if out.hasSuffix(".sqlite") || out.hasSuffix(".db") { problems.append("--out: SQLite output is written by the Collector's store; download writes CSV") }
-        if BinanceEndpoints(named: binanceOptions.binance) == nil { problems.append("--binance \"\(binanceOptions.binance)\" is not production, testnet, sim:<port> or '<rest>|<ws>'") }
         if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
     }
 

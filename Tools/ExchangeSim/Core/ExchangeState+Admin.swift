@@ -7,9 +7,10 @@ import Domain
 ///   moves the replay clock forward (processing every step on the way) and answers the state.
 /// - `POST /sim/faults` with any of `{"http5xx": N, "http5xxAfterExecute": N, "http429": N,
 ///   "garbageFrames": N, "truncatedJSON": N, "truncatedBodies": N, "dropStreams": true,
-///   "serverShutdown": true}`: counts are added to what is left; `dropStreams` closes every
+///   "serverShutdown": true, "http429RetryAfter": S}`: counts are added to what is left; `dropStreams` closes every
 ///   WebSocket connection now (after a `serverShutdown` event with `serverShutdown`). Answers the
-///   faults left. `DELETE /sim/faults` clears them.
+///   faults left. `http429RetryAfter` fixes the injected 429s' Retry-After to S seconds (default:
+///   the rest of the weight minute, 1...60 s, as Binance). `DELETE /sim/faults` clears them.
 extension ExchangeState {
     mutating func handleAdmin(_ request: SimRequest, wall: ContinuousClock.Instant) -> SimResponse {
         func ok(_ json: JSON) -> SimResponse {
@@ -56,6 +57,7 @@ extension ExchangeState {
                     case "http5xx": faults.http5xx += Int(n)
                     case "http5xxAfterExecute": faults.http5xxAfterExecute += Int(n)
                     case "http429": faults.http429 += Int(n)
+                    case "http429RetryAfter": faults.http429RetryAfter = Int(n)
                     case "garbageFrames": faults.garbageFrames += Int(n)
                     case "truncatedJSON": faults.truncatedJSON += Int(n)
                     case "truncatedBodies": faults.truncatedBodies += Int(n)

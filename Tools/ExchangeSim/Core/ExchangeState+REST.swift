@@ -16,7 +16,9 @@ extension ExchangeState {
         }
         if faults.http429 > 0 {
             faults.http429 -= 1
-            return respond(.failure(tooMuchWeight(wallMilliseconds)), weightHeader: true)
+            var error = tooMuchWeight(wallMilliseconds)
+            if let seconds = faults.http429RetryAfter { error.retryAfter = seconds }
+            return respond(.failure(error), weightHeader: true)
         }
         if faults.http5xx > 0 {
             faults.http5xx -= 1

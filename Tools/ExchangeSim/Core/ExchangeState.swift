@@ -16,6 +16,8 @@ public struct FaultPlan: Sendable, Equatable {
     public var http5xxAfterExecute = 0
     /// The next N REST requests get HTTP 429 with Retry-After and -1003.
     public var http429 = 0
+    /// Retry-After (seconds) of the injected 429s; nil = the rest of the weight minute, as Binance.
+    public var http429RetryAfter: Int?
     /// The next N WebSocket frames are each preceded by a frame of garbage text.
     public var garbageFrames = 0
     /// The next N WebSocket frames are cut in half (the data is lost).
@@ -28,6 +30,7 @@ public struct FaultPlan: Sendable, Equatable {
             ("http5xx", .int(Int64(http5xx))), ("http5xxAfterExecute", .int(Int64(http5xxAfterExecute))),
             ("http429", .int(Int64(http429))), ("garbageFrames", .int(Int64(garbageFrames))),
             ("truncatedJSON", .int(Int64(truncatedJSON))), ("truncatedBodies", .int(Int64(truncatedBodies))),
+            ("http429RetryAfter", http429RetryAfter.map { .int(Int64($0)) } ?? .null),
         ])
     }
 }

@@ -107,26 +107,24 @@ public struct SymbolRules: Sendable, Hashable {
         ])
     }
 
-    /// The first filter a LIMIT order breaks, or nil.
-    public func failedFilter(price: Decimal8, quantity: Decimal8) -> String? {
-        if price < minPrice || price > maxPrice || price.units % tickSize.units != 0 { return "PRICE_FILTER" }
-        if let lot = lotFailure(quantity) { return lot }
-        let notional = price.multiplied(by: quantity)
-        if notional < minNotional || notional > maxNotional { return "NOTIONAL" }
-        return nil
+    /// These rules as the Domain's filters, whose checks the Executor and the risk gate share.
+    public var filters: SymbolFilters {
+        SymbolFilters(
+            symbol: symbol, baseAsset: baseAsset, quoteAsset: quoteAsset,
+            minPrice: minPrice, maxPrice: maxPrice, tickSize: tickSize,
+            minQuantity: minQty, maxQuantity: maxQty, stepSize: stepSize,
+            marketMinQuantity: .zero, marketMaxQuantity: marketMaxQty, marketStepSize: .zero,
+            minNotional: minNotional, maxNotional: maxNotional, applyMinToMarket: true, applyMaxToMarket: false
+        )
     }
 
-    /// LOT_SIZE for a quantity.
-    public func lotFailure(_ quantity: Decimal8) -> String? {
-        if quantity < minQty || quantity > maxQty || quantity.units % stepSize.units != 0 { return "LOT_SIZE" }
-        return nil
+    /// The first filter a LIMIT order breaks, or nil.
+    public func failedFilter(price: Decimal8, quantity: Decimal8) -> String? {
+        filters.check(limitPrice: price, quantity: quantity)?.rawValue
     }
 
     /// The filters of a MARKET order by base quantity, priced at `referencePrice` for NOTIONAL.
     public func failedMarketFilter(quantity: Decimal8, referencePrice: Decimal8) -> String? {
-        if let lot = lotFailure(quantity) { return lot }
-        if quantity > marketMaxQty { return "MARKET_LOT_SIZE" }
-        if referencePrice.multiplied(by: quantity) < minNotional { return "NOTIONAL" }
-        return nil
+        filters.check(marketQuantity: quantity, referencePrice: referencePrice)?.rawValue
     }
 }
