@@ -33,4 +33,35 @@ public enum ClassificationMetrics {
         }
         return total / Double(labels.count)
     }
+
+    /// The best precision among the decision thresholds whose recall is at least `recallFloor`
+    /// (Vertex AI's `maximize-precision-at-recall` objective): rows are ranked by score, and a
+    /// threshold is only placed between distinct scores (tied rows are predicted together).
+    /// nil without a positive row.
+    public static func precisionAtRecall(scores: [Double], labels: [Bool], recallFloor: Double) -> (precision: Double, recall: Double, threshold: Double)? {
+        precondition(scores.count == labels.count, "scores and labels differ in length")
+        let positives = labels.reduce(0) { $0 + ($1 ? 1 : 0) }
+        guard positives > 0 else { return nil }
+        let order = scores.indices.sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
+        var best: (precision: Double, recall: Double, threshold: Double)?
+        var truePositives = 0
+        var predicted = 0
+        var start = 0
+        while start < order.count {
+            var end = start
+            let score = scores[order[start]]
+            while end < order.count && scores[order[end]] == score {
+                if labels[order[end]] { truePositives += 1 }
+                end += 1
+            }
+            predicted = end
+            let recall = Double(truePositives) / Double(positives)
+            let precision = Double(truePositives) / Double(predicted)
+            if recall >= recallFloor, best.map({ precision > $0.precision }) ?? true {
+                best = (precision, recall, score)
+            }
+            start = end
+        }
+        return best
+    }
 }
