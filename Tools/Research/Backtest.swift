@@ -75,6 +75,13 @@ public struct Backtest: Sendable {
         self.executor = ExecutorCore(configuration: configuration.executor)
     }
 
+    /// Replaces the predictors (a walk-forward step's freshly trained models) between two klines.
+    /// The ensemble keeps its configuration: a retrained model keeps its registry name, so its
+    /// weight and place in the vote stay. An empty list silences the predictors (warm-up).
+    public mutating func replaceModels(_ models: [Model]) {
+        predictors = models.map { PredictorCore(configuration: .init(model: $0)) }
+    }
+
     /// Runs every kline through the chain.
     public mutating func run(_ klines: some Sequence<Kline>) {
         for kline in klines { feed(kline) }

@@ -120,6 +120,40 @@ public enum ModelTraining {
         }
     }
 
+    /// A logistic regression fitted on prepared rows (a walk-forward fold's), with in-sample metrics.
+    public static func logisticRegressionModel(
+        rows: [[Double]], labels: [Bool], features: [String], label: String, name: String, version: String,
+        interval: Interval, symbol: String, options: LogisticRegressionTrainer.Options = .init(), created: Timestamp = .zero,
+        trainingRange: Range<Timestamp>? = nil
+    ) throws(Error) -> Model {
+        let fit: LogisticRegressionTrainer.Result
+        do {
+            fit = try LogisticRegressionTrainer.train(rows: rows, labels: labels.map { $0 }, options: options)
+        } catch {
+            throw .trainer(error)
+        }
+        let lr = fit.parameters
+        var metadata = ModelMetadata(
+            name: name, version: version, algorithm: ModelAlgorithm.logisticRegression.rawValue, label: label,
+            features: features, interval: interval, symbols: [symbol], created: created.description,
+            means: lr.means, stds: lr.stds, coefficients: lr.coefficients, intercept: lr.intercept
+        )
+        if let trainingRange {
+            let probabilities = rows.map { lr.probability($0) }
+            metadata.training = ModelMetadata.Training(
+                from: trainingRange.lowerBound, to: trainingRange.upperBound, rows: fit.rows, positives: fit.positives,
+                auc: ClassificationMetrics.auc(scores: probabilities, labels: labels) ?? .nan,
+                logLoss: ClassificationMetrics.logLoss(probabilities: probabilities, labels: labels) ?? .nan,
+                regularizationC: options.C, iterations: fit.iterations, gradientNorm: fit.gradientNorm
+            )
+        }
+        do {
+            return try Model(metadata: metadata)
+        } catch {
+            throw .model(error)
+        }
+    }
+
     /// `2024-08-05T00:00:00.000Z` → `20240805T000000Z`: sorts in time order as a version name.
     public static func compactVersion(_ time: Timestamp) -> String {
         var text = time.description.filter { $0 != "-" && $0 != ":" }
