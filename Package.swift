@@ -105,6 +105,8 @@ let package = Package(
         .target(name: "OrderBook", dependencies: ["Domain"], path: "Shared/OrderBook", exclude: ["README.md"], swiftSettings: swiftSettings),
         // Recorded order-book captures (Quorum's, hftbacktest's, cryptofeed's) and their replay.
         .target(name: "Capture", dependencies: ["Domain", "Binance", "OrderBook", "CZlib"], path: "Shared/Capture", exclude: ["README.md"], swiftSettings: swiftSettings),
+        // Strategy configs (JSONC model configs, the portfolio with its divisions), kline resampling: pure, Domain only.
+        .target(name: "StrategyConfig", dependencies: ["Domain"], path: "Shared/StrategyConfig", exclude: ["README.md"], swiftSettings: swiftSettings),
     ]
     + service("Bus", folder: "Bus", executable: "quorum-bus")
     + service("Collector", folder: "Collector", executable: "quorum-collector",
@@ -178,6 +180,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "LauncherTests", dependencies: ["Launcher"], swiftSettings: swiftSettings),
+        .testTarget(name: "StrategyConfigTests", dependencies: ["StrategyConfig", "Domain", "TestKit", "CollectorCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BinanceTests", dependencies: ["Binance", "BinanceClient", "Domain", "TestKit"], swiftSettings: swiftSettings),
         .testTarget(name: "OrderBookTests", dependencies: ["OrderBook", "Capture", "Binance", "Domain", "TestKit"], swiftSettings: swiftSettings),
         .testTarget(
