@@ -122,7 +122,7 @@ let package = Package(
         // Research: labels, training, the in-process chain of all cores (backtest, parity reference).
         .target(
             name: "Research",
-            dependencies: ["Domain", "CollectorCore", "FeatureServiceCore", "PredictorCore", "EnsembleCore", "RiskGateCore", "ExecutorCore"],
+            dependencies: ["Domain", "CollectorCore", "FeatureServiceCore", "PredictorCore", "EnsembleCore", "RiskGateCore", "ExecutorCore", "StrategyConfig"],
             path: "Tools/Research",
             swiftSettings: swiftSettings
         ),
@@ -155,7 +155,7 @@ let package = Package(
         .executableTarget(
             name: "quorum",
             dependencies: [
-                "Research", "Launcher", "Runtime", "Bus", "Wire", "Domain",
+                "Research", "Launcher", "Runtime", "Bus", "Wire", "Domain", "StrategyConfig",
                 "Binance", "BinanceClient", "OrderBook", "Capture",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),

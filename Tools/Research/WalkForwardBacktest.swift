@@ -64,6 +64,8 @@ public struct WalkForwardBacktest: Sendable {
     public struct OutOfSample: Sendable {
         public var probabilities: [Double] = []
         public var labels: [Bool] = []
+        /// The matrix row of each probability.
+        public var rows: [Int] = []
         public var auc: Double? { ClassificationMetrics.auc(scores: probabilities, labels: labels) }
     }
 
@@ -131,6 +133,7 @@ public struct WalkForwardBacktest: Sendable {
                     let scored = matrix.trainingSet(test, labels: labels, columns: columns[spec.name]!)
                     outOfSample[spec.name, default: OutOfSample()].probabilities += scored.rows.map { model.probability($0) }
                     outOfSample[spec.name, default: OutOfSample()].labels += scored.labels
+                    outOfSample[spec.name, default: OutOfSample()].rows += scored.indices
                 } catch {
                     errors[spec.name] = "\(error)"
                 }

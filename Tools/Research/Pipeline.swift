@@ -1,0 +1,201 @@
+import Domain
+import ExecutorCore
+import FeatureServiceCore
+import Foundation
+import PredictorCore
+import RiskGateCore
+import StrategyConfig
+
+/// ITB's offline pipeline over one model config, with Quorum's honesty rules: features from the
+/// serving code with gaps restarting the indicators, labels that never look past missing data, one
+/// final fit per label × algorithm for the registry, and a walk-forward backtest through every core
+/// (retraining at each step) as the only source of performance figures, beside two baselines.
+public struct Pipeline: Sendable {
+    public struct Options: Sendable {
+        /// Bars in the backtest window: the last `windowDays` days of bars present (default 90).
+        public var windowDays: Int = 90
+        public var trainDays: Int = 30
+        public var stepDays: Int = 7
+        /// The ensemble's entry threshold.
+        public var threshold: Double = 0.6
+        /// Equity the division starts the backtest with (quote asset).
+        public var equity: Decimal8 = Decimal8(1_000)
+        /// AutoML budget per search, from the config's `budget_hours` unless overridden.
+        public var autoMLBudget: Duration?
+        public var autoMLFolds: Int = 4
+        public var seed: UInt64 = 1
+        /// Time stamp of created models.
+        public var created: Timestamp = .zero
+        public var progress: (@Sendable (String) -> Void)?
+
+        public init() {}
+    }
+
+    /// One trained (label, algorithm) pair.
+    public struct TrainedModel: Sendable {
+        public var model: Model
+        public var algorithm: String
+        public var votes: Bool
+        /// The AutoML leaderboard, for `automl` entries.
+        public var leaderboard: AutoML.Leaderboard?
+    }
+
+    public struct Output: Sendable {
+        public var config: ModelConfig
+        public var division: StrategyDivision
+        public var notes: [String]
+        public var matrix: ResearchMatrix
+        public var finals: [TrainedModel]
+        public var walkForward: WalkForwardBacktest.Output
+        /// The baseline features' run names.
+        public var volatilityBaseline: String
+        public var timings: [(stage: String, seconds: Double)]
+    }
+
+    public struct PipelineError: Error, Sendable, CustomStringConvertible {
+        public var problems: [String]
+        public var description: String { problems.joined(separator: "\n") }
+    }
+
+    /// The volatility-only baseline's feature (ATR / close × 100) and its registry name.
+    public static let volatilityFeature = "high_low_close_NATR_14"
+    public static let volatilityBaselineName = "baseline-volatility-only"
+
+    /// Registry name of a (label, algorithm): `<algorithm name>-<label>` (`logreg-high_030_4`).
+    public static func modelName(algorithm: String, label: String) -> String { "\(algorithm)-\(label)" }
+
+    /// Runs every stage on `klines` (already resampled to the config's interval).
+    public static func run(_ loaded: LoadedConfig, klines: [Kline], options: Options = Options()) throws -> Output {
+        let config = loaded.config
+        var timings: [(String, Double)] = []
+        let clock = ContinuousClock()
+        var mark = clock.now
+        func lap(_ stage: String) {
+            let now = clock.now
+            timings.append((stage, Double((now - mark).components.attoseconds) / 1e18 + Double((now - mark).components.seconds)))
+            mark = now
+            options.progress?("\(stage) done")
+        }
+
+        // Features: the config's, plus the volatility baseline's.
+        var features = config.trainFeatures
+        if !features.contains(volatilityFeature) { features.append(volatilityFeature) }
+        let matrix = try ResearchMatrix(klines: klines, features: features)
+        lap("features")
+
+        var problems: [String] = []
+        var labels: [(name: String, label: HighLowLabel)] = []
+        for name in config.labels {
+            do { labels.append((name, try HighLowLabel(parsing: name))) } catch { problems.append(error.description) }
+        }
+        guard problems.isEmpty else { throw PipelineError(problems: problems) }
+        let horizon = labels.map(\.label.horizon).max() ?? 0
+        let interval = config.interval
+        let perDay = Int(86_400_000 / interval.milliseconds)
+        let plan = WalkForward.Plan(trainBars: options.trainDays * perDay, stepBars: options.stepDays * perDay, purgeBars: horizon)
+        let windowBars = options.windowDays * perDay
+        let windowStart = max(0, matrix.count - windowBars)
+        lap("labels")
+
+        // Final fits (the registry's models) on every labelled row before the window's first
+        // predicted bar... no: on every row whose label is known, the model one would deploy now.
+        var finals: [TrainedModel] = []
+        var specs: [WalkForwardBacktest.ModelSpec] = []
+        let columns = try matrix.columns(of: config.trainFeatures).get()
+        for (labelName, label) in labels {
+            let labelValues = label.labels(for: klines)
+            let votes = label.direction == .high
+            for algorithm in config.algorithms {
+                let name = modelName(algorithm: algorithm.name, label: labelName)
+                var fitter = try Self.fitter(algorithm, features: config.trainFeatures, label: labelName, interval: interval, symbol: config.symbol)
+                var leaderboard: AutoML.Leaderboard?
+                if case .autoML(let automl) = algorithm.kind {
+                    // The search runs once, on the rows before the backtest window (never on what it
+                    // will be judged on); each walk-forward step refits the winner's family and parameters.
+                    let searchRows = matrix.trainingSet(0..<max(0, windowStart - horizon), labels: labelValues, columns: columns)
+                    let budget = options.autoMLBudget ?? .seconds(automl.budgetHours * 3_600)
+                    let objective: AutoML.Objective = switch automl.objective {
+                    case .maximizePrecisionAtRecall: .precisionAtRecall(floor: automl.recallFloor)
+                    case .maximizeAUC: .auc
+                    case .minimizeLogLoss: .logLoss
+                    }
+                    let families = Self.autoMLFamilies(automl.families)
+                    let board = try AutoML.search(
+                        rows: searchRows.rows, labels: searchRows.labels, families: families,
+                        options: .init(objective: objective, budget: budget, folds: options.autoMLFolds, labelHorizon: horizon, seed: options.seed)
+                    ) { entry in options.progress?("automl \(name): \(entry.family) \(entry.score.map { String(format: "%.4f", $0) } ?? entry.error ?? "-")") }
+                    guard let winner = board.winner, let family = families.first(where: { $0.name == winner.family }) else {
+                        throw PipelineError(problems: ["\(name): the AutoML search found no usable candidate in its budget (\(board.entries.count) tried)"])
+                    }
+                    leaderboard = board
+                    fitter = Self.familyFitter(family, parameters: winner.parameters, features: config.trainFeatures, label: labelName, interval: interval, symbol: config.symbol)
+                }
+                let all = matrix.trainingSet(0..<max(0, matrix.count - horizon), labels: labelValues, columns: columns)
+                let version = ModelTraining.compactVersion(klines[matrix.count - 1].closeTime.adding(milliseconds: 1))
+                let model = try fitter(all.rows, all.labels, name, version)
+                finals.append(TrainedModel(model: model, algorithm: algorithm.algoName, votes: votes, leaderboard: leaderboard))
+                specs.append(.init(name: name, label: label, features: config.trainFeatures, votes: votes, fit: fitter))
+            }
+        }
+        lap("train")
+
+        // The volatility-only baseline: logistic regression on ATR/close alone, for the first entry label.
+        var baselines: [WalkForwardBacktest.ModelSpec] = []
+        if let entry = labels.first(where: { $0.label.direction == .high }) {
+            let baselineFeatures = [volatilityFeature]
+            baselines.append(.init(name: volatilityBaselineName, label: entry.label, features: baselineFeatures, votes: false) { rows, labels, name, version in
+                try ModelTraining.logisticRegressionModel(rows: rows, labels: labels, features: baselineFeatures, label: entry.name, name: name, version: version, interval: interval, symbol: config.symbol)
+            })
+        }
+        guard specs.contains(where: \.votes) else {
+            throw PipelineError(problems: ["no entry model: the labels \(config.labels.joined(separator: ", ")) include no high_ label to trade on"])
+        }
+        let division = loaded.division
+        var riskDivision = RiskGateCore.Division(name: division.name, equity: options.equity, riskPerTrade: division.riskPerTrade)
+        if case .percent(let stop) = division.stop { riskDivision.stopDistance = stop }
+        riskDivision.target = division.target
+        let walkForward = try WalkForwardBacktest.run(
+            matrix: matrix, models: specs, baselines: baselines,
+            options: .init(windowBars: windowBars, plan: plan, threshold: options.threshold, division: riskDivision, executor: .init(feeRate: division.feeRate))
+        )
+        lap("backtest")
+        return Output(
+            config: config, division: division, notes: loaded.notes, matrix: matrix, finals: finals, walkForward: walkForward,
+            volatilityBaseline: volatilityBaselineName, timings: timings
+        )
+    }
+
+    public typealias Fitter = @Sendable (_ rows: [[Double]], _ labels: [Bool], _ name: String, _ version: String) throws -> Model
+
+    /// How one configured algorithm fits rows into a model.
+    static func fitter(_ algorithm: AlgorithmConfig, features: [String], label: String, interval: Interval, symbol: String) throws -> Fitter {
+        switch algorithm.kind {
+        case .logisticRegression(let lr):
+            let options = LogisticRegressionTrainer.Options(C: lr.c, maxIterations: max(lr.maxIterations, 100))
+            return { rows, labels, name, version in
+                try ModelTraining.logisticRegressionModel(rows: rows, labels: labels, features: features, label: label, name: name, version: version, interval: interval, symbol: symbol, options: options)
+            }
+        case .autoML:
+            // Replaced by the search's winner.
+            return { _, _, name, _ in throw PipelineError(problems: ["\(name): AutoML has no fitter before its search"]) }
+        case .lightGBM, .randomForest:
+            throw PipelineError(problems: ["\(algorithm.name) (\(algorithm.algoName)): LightGBM training is not wired into the pipeline yet"])
+        }
+    }
+
+    static func autoMLFamilies(_ names: [String]?) -> [AutoML.Family] {
+        let all: [AutoML.Family] = [.logisticRegression]
+        guard let names else { return all }
+        return all.filter { names.contains($0.name) }
+    }
+
+    static func familyFitter(_ family: AutoML.Family, parameters: AutoML.Parameters, features: [String], label: String, interval: Interval, symbol: String) -> Fitter {
+        switch family.name {
+        default:
+            let C = Double(parameters["C"] ?? "1") ?? 1
+            return { rows, labels, name, version in
+                try ModelTraining.logisticRegressionModel(rows: rows, labels: labels, features: features, label: label, name: name, version: version, interval: interval, symbol: symbol, options: .init(C: C))
+            }
+        }
+    }
+}

@@ -1,0 +1,189 @@
+import ArgumentParser
+import Bus
+import CollectorCore
+import Domain
+import Foundation
+import PredictorCore
+import Research
+import StrategyConfig
+
+/// Options of every command that reads a strategy config (`-c CONFIG`). The file is read as it is;
+/// data locations are overridden here, never in the file.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: [.customShort("c"), .customLong("config")], help: "Strategy config (JSONC, ITB's keys or the specification's form).")
+    var config: String
+
+    @Option(help: "Kline CSV to use instead of the config's data_folder (a finer interval is resampled to the config's freq).")
+    var klines: String?
+
+    @Option(name: .customLong("data-folder"), help: "Replaces the config's data_folder.")
+    var dataFolder: String?
+
+    @Option(name: .customLong("budget-hours"), help: "Replaces every AutoML budget_hours (e.g. 0.002 for a few seconds).")
+    var budgetHours: Double?
+
+    var overrides: ConfigOverrides { ConfigOverrides(dataFolder: dataFolder, klinesFile: klines, budgetHours: budgetHours) }
+
+    /// Loads and validates the config and finds its data; prints the notes (economics included).
+    func load(quiet: Bool = false) throws -> (loaded: LoadedConfig, files: ModelConfig.FileCheck) {
+        let loaded: LoadedConfig
+        do {
+            loaded = try StrategyConfig.load(path: config, overrides: overrides)
+        } catch {
+            throw CommandFailure("\(config): \(error.violations.count) problem\(error.violations.count == 1 ? "" : "s")\n" + error.violations.map { "  " + $0.description }.joined(separator: "\n"))
+        }
+        let files = loaded.config.checkFiles(overrides: overrides)
+        if !quiet { for note in loaded.notes + files.notes { print("note: \(note)") } }
+        guard files.isValid, let source = files.klines else {
+            throw CommandFailure(files.violations.map(\.description).joined(separator: "\n"))
+        }
+        _ = source
+        return (loaded, files)
+    }
+
+    /// The config's klines, resampled to its freq when the file holds finer bars, with the gaps reported.
+    func klines(_ loaded: LoadedConfig, _ files: ModelConfig.FileCheck) throws -> [Kline] {
+        let source = files.klines!
+        let config = loaded.config
+        var klines = try KlineCSV.read(path: source.path, symbol: config.symbol, interval: source.interval ?? config.interval)
+        if source.needsResampling {
+            let result = try KlineResampler.resample(klines, to: config.interval)
+            print("merge: \(result.report)")
+            klines = result.klines
+        }
+        return klines
+    }
+}
+
+/// A failure already explained in its message (printed without a stack of context).
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// `quorum pipeline -c CONFIG`: merge, features, labels, train, predict, signals and the
+/// walk-forward backtest with its report, in one process.
+struct PipelineCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pipeline",
+        abstract: "Run every research stage of a strategy config: features, labels, training, walk-forward backtest, report."
+    )
+
+    @OptionGroup var configOptions: ConfigOptions
+
+    @Option(help: "Output folder (predictions, leaderboards, report). Default var/pipeline/<symbol>-<freq>.")
+    var out: String?
+
+    @Option(help: "Model registry the final models are written to. Default <out>/models.")
+    var models: String?
+
+    @Option(name: .customLong("window-days"), help: "Backtest window, in days of bars present.")
+    var windowDays = 90
+
+    @Option(name: .customLong("train-days"), help: "Training length of each walk-forward step, in days of bars.")
+    var trainDays = 30
+
+    @Option(name: .customLong("step-days"), help: "Walk-forward step, in days of bars.")
+    var stepDays = 7
+
+    @Option(help: "Entry threshold of the vote.")
+    var threshold = 0.6
+
+    @Option(help: "Only the last N days of the kline file are used (0 = all).")
+    var lastDays = 0
+
+    func run() async throws {
+        do {
+            try runPipeline()
+        } catch let failure as CommandFailure {
+            FileHandle.standardError.write(Data("pipeline: \(failure.description)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+
+    func runPipeline() throws {
+        let started = WallClock.monotonicNanoseconds()
+        let (loaded, files) = try configOptions.load()
+        var klines = try configOptions.klines(loaded, files)
+        if lastDays > 0 {
+            let keep = lastDays * Int(86_400_000 / loaded.config.interval.milliseconds)
+            klines = Array(klines.suffix(keep))
+        }
+        let config = loaded.config
+        let folder = out ?? "var/pipeline/\(config.symbol)-\(config.interval.name)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        print("pipeline: \(config.symbol) \(config.interval.name), \(klines.count) bars \(klines.first!.openTime) … \(klines.last!.closeTime)")
+        var options = Pipeline.Options()
+        options.windowDays = windowDays
+        options.trainDays = trainDays
+        options.stepDays = stepDays
+        options.threshold = threshold
+        options.created = WallClock.now()
+        if let hours = configOptions.budgetHours { options.autoMLBudget = .milliseconds(Int64(hours * 3_600_000)) }
+        options.progress = { print("pipeline: \($0)") }
+        let output: Pipeline.Output
+        do {
+            output = try Pipeline.run(loaded, klines: klines, options: options)
+        } catch let error as Pipeline.PipelineError {
+            throw CommandFailure(error.description)
+        } catch let error as ResearchMatrix.Error {
+            throw CommandFailure(error.description)
+        } catch let error as WalkForwardBacktest.RunError {
+            throw CommandFailure(error.description)
+        }
+        for gap in output.matrix.gaps { print("gaps: \(gap) (indicators restart after it; labels never cross it)") }
+
+        let registry = ModelRegistry(directory: models ?? folder + "/models")
+        for trained in output.finals {
+            let path = try registry.write(trained.model, overwrite: true)
+            print("train: \(trained.model.name) (\(trained.algorithm)) → \(path)")
+            if let board = trained.leaderboard {
+                let file = "\(folder)/leaderboard-\(trained.model.name).csv"
+                try board.csv.write(toFile: file, atomically: true, encoding: .utf8)
+                print("automl: \(board.entries.count) candidates in \(String(format: "%.1f", board.elapsedSeconds)) s (stopped by \(board.stoppedBy)), winner \(board.winner.map { "\($0.family) \($0.parameters)" } ?? "none") → \(file)")
+                print("automl: vertex_automl runs locally (Quorum's own search over \(board.families.joined(separator: ", "))), not on Google Cloud")
+            }
+        }
+        try PipelineFiles.writePredictions(output, to: "\(folder)/predictions.csv")
+        print(PipelineSummary.table(output))
+        let seconds = Double(WallClock.monotonicNanoseconds() - started) / 1e9
+        print("pipeline: done in \(String(format: "%.2f", seconds)) s (" + output.timings.map { "\($0.stage) \(String(format: "%.2f", $0.seconds)) s" }.joined(separator: ", ") + "); files in \(folder)")
+    }
+}
+
+/// Files written by the pipeline.
+enum PipelineFiles {
+    /// Walk-forward (out-of-sample) probabilities of every model for the window's bars.
+    static func writePredictions(_ output: Pipeline.Output, to path: String) throws {
+        let names = output.finals.map(\.model.name) + [output.volatilityBaseline]
+        var byRow: [Int: [String: Double]] = [:]
+        for name in names {
+            guard let oos = output.walkForward.outOfSample[name] else { continue }
+            for (row, p) in zip(oos.rows, oos.probabilities) { byRow[row, default: [:]][name] = p }
+        }
+        var text = "open_time," + names.joined(separator: ",") + "\n"
+        for row in byRow.keys.sorted() {
+            let values = byRow[row]!
+            text += "\(output.matrix.klines[row].openTime.milliseconds)," + names.map { values[$0].map { String(format: "%.10g", $0) } ?? "" }.joined(separator: ",") + "\n"
+        }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+}
+
+/// The compact terminal table.
+enum PipelineSummary {
+    static func table(_ output: Pipeline.Output) -> String {
+        var lines: [String] = []
+        if let breakEven = output.division.breakEven { lines.append("economics: \(breakEven)") }
+        lines.append(String(format: "%-32@ %7@ %8@ %9@ %12@", "run" as NSString, "trades" as NSString, "win rate" as NSString, "OOS AUC" as NSString, "P&L (quote)" as NSString))
+        let names = output.walkForward.runs.keys.sorted()
+        for name in names {
+            let r = output.walkForward.runs[name]!
+            let trades = r.exits.count
+            let win = trades == 0 ? "-" : String(format: "%.1f %%", 100 * Double(r.wins) / Double(trades))
+            let auc = output.walkForward.outOfSample[name]?.auc.map { String(format: "%.4f", $0) } ?? "-"
+            lines.append(String(format: "%-32@ %7d %8@ %9@ %12@", name as NSString, trades, win as NSString, auc as NSString, r.realizedPnL.description as NSString))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
