@@ -70,6 +70,12 @@ import Testing
         }
     }
 
+    @Test func thresholdRuleIsInclusiveAndNaNIsNeither() {
+        let (buy, sell) = ITBSimulation.thresholdRule(scores: [0.02, 0.015, 0, -0.015, .nan], buyThreshold: 0.015, sellThreshold: -0.015)
+        #expect(buy == [true, true, false, false, false])
+        #expect(sell == [false, false, false, true, false])
+    }
+
     @Test func pythonRounding() {
         #expect(ITBSimulation.pythonRound(2.675, 2) == 2.67) // 2.67499999… in binary
         #expect(ITBSimulation.pythonRound(0.125, 2) == 0.12)

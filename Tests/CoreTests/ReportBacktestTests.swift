@@ -99,7 +99,10 @@ import TestKit
             ensemble: .init(name: "ensemble", kind: .ensemble, metrics: metrics, breakEven: breakEven), baselines: [], trades: trades
         )
         #expect(report.decision == nil && report.headline.hasPrefix("NO VERDICT"))
-        #expect(report.html().contains("<svg"))
+        let html = report.html()
+        #expect(html.contains("<svg"))
+        let outside = trades.filter { !august.contains($0.exitTime) }.count
+        if outside > 0 { #expect(html.contains("\(outside) trade(s) exit outside the metrics window")) }
         if let path = ProcessInfo.processInfo.environment["QUORUM_REPORT_SAMPLE"] {
             try report.write(to: URL(fileURLWithPath: path), baseName: "demo")
             print(report.terminalTable())

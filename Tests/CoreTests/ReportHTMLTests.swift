@@ -96,6 +96,9 @@ private final class XMLCheck: NSObject, XMLParserDelegate {
         #expect(html.contains("12 klines missing") && html.contains("20240801T000000Z") && html.contains("abc123"))
         #expect(html.contains("ITB-compatible simulation"))
         #expect(html.contains("Not modelled yet: slippage"))
+        if let path = ProcessInfo.processInfo.environment["QUORUM_REPORT_SAMPLE"] {
+            try report.write(to: URL(fileURLWithPath: path), baseName: "fixture")
+        }
     }
 
     @Test func syntheticBooksSayItPlainlyAndGiveNoVerdict() {

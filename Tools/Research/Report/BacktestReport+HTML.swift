@@ -49,7 +49,7 @@ extension BacktestReport {
                         start: ensemble.metrics.windowStart, end: ensemble.metrics.windowEnd, fill: true, label: "drawdown")
 
         // Metrics tables.
-        h += "<h2>Metrics</h2>\n" + metricsTable(rows: [ensemble] + divisions + models, baselineRows: baselines)
+        h += "<h2>Metrics</h2>\n<div class=\"scroll\">" + metricsTable(rows: [ensemble] + divisions + models, baselineRows: baselines) + "</div>\n"
 
         // Baselines.
         h += "<h2>Against the baselines</h2>\n"
@@ -69,7 +69,7 @@ extension BacktestReport {
         }
 
         // Monthly returns.
-        h += "<h2>Monthly returns</h2>\n" + monthlyTable(rows: [ensemble] + divisions + models)
+        h += "<h2>Monthly returns</h2>\n<div class=\"scroll\">" + monthlyTable(rows: [ensemble] + divisions + models) + "</div>\n"
 
         // ITB.
         if let itb {
@@ -90,9 +90,14 @@ extension BacktestReport {
         if trades.count > Self.tradeDisplayLimit {
             h += "<p class=\"note\">Showing the first \(Self.tradeDisplayLimit) of \(trades.count) trades; the JSON file lists them all.</p>\n"
         }
+        let window = ensemble.metrics.windowStart..<ensemble.metrics.windowEnd
+        let outside = trades.filter { !window.contains($0.exitTime) }.count
+        if outside > 0 {
+            h += "<p class=\"note\">\(outside) trade(s) exit outside the metrics window: listed (greyed) but not counted.</p>\n"
+        }
         h += "<table class=\"trades\"><thead><tr><th>Entry</th><th>Exit</th><th>Symbol</th><th>Division</th><th>Models</th><th>Entry price</th><th>Exit price</th><th>Quantity</th><th>Fees</th><th>P&amp;L</th><th>Return</th><th>Exit</th></tr></thead><tbody>\n"
         for t in trades.prefix(Self.tradeDisplayLimit) {
-            h += "<tr><td>\(F.time(t.entryTime))</td><td>\(F.time(t.exitTime))</td><td>\(F.escape(t.symbol))</td><td>\(F.escape(t.division))</td><td>\(F.escape(t.models.joined(separator: ", ")))</td>"
+            h += "<tr\(window.contains(t.exitTime) ? "" : " class=\"outside\"")><td>\(F.time(t.entryTime))</td><td>\(F.time(t.exitTime))</td><td>\(F.escape(t.symbol))</td><td>\(F.escape(t.division))</td><td>\(F.escape(t.models.joined(separator: ", ")))</td>"
             h += "<td>\(t.entryPrice.compactDescription)</td><td>\(t.exitPrice.compactDescription)</td><td>\(t.quantity.compactDescription)</td><td>\(t.fees.compactDescription)</td>"
             h += "<td class=\"\(t.isWin ? "good" : t.isLoss ? "bad" : "")\">\(t.pnl.compactDescription)</td><td>\(F.percent(t.returnOnCommitted, digits: 3))</td><td>\(t.exitReason.rawValue)</td></tr>\n"
         }
@@ -133,7 +138,8 @@ extension BacktestReport {
     .go { background: #e3f4e8; border: 1px solid #1e7d3a; } .nogo { background: #f4f4f4; border: 1px solid #888; }
     .loses { background: #fde4e1; border: 2px solid #b3261e; color: #7a1410; } .synthetic { background: #fff4d6; border: 2px solid #c98a00; }
     .mono, pre { font-family: Menlo, Consolas, monospace; font-size: 11px; } pre { background: #f7f7f7; padding: 8px; overflow-x: auto; }
-    .note { color: #666; font-style: italic; }
+    .note { color: #666; font-style: italic; } tr.outside td { color: #aaa; }
+    .scroll { overflow-x: auto; }
     svg { background: #fcfcfc; border: 1px solid #e4e4e4; }
 
     """

@@ -196,7 +196,7 @@ public struct BacktestReport: Sendable {
     /// The verdict's headline, or why there is none.
     public var headline: String {
         if syntheticBooks { return "NO VERDICT: SYNTHETIC ORDER BOOKS" }
-        return decision?.headline ?? "NO VERDICT: divisions missing"
+        return decision?.headline ?? "NO VERDICT: the conservative and aggressive divisions are not both in this report"
     }
 
     // MARK: - JSON

@@ -193,6 +193,13 @@ public enum ITBSimulation {
         return (profit, 100 * profit / reference)
     }
 
+    /// ITB's `threshold_rule` signal generator (ITB.md §2.5): buy = score ≥ `buyThreshold`, sell =
+    /// score ≤ `sellThreshold`, both inclusive (both can be true when buy ≤ sell); a NaN score is
+    /// neither (NaN compares false in pandas too).
+    public static func thresholdRule(scores: [Double], buyThreshold: Double, sellThreshold: Double) -> (buy: [Bool], sell: [Bool]) {
+        (scores.map { $0 >= buyThreshold }, scores.map { $0 <= sellThreshold })
+    }
+
     /// Python's `round(x, digits)` for floats: the exact binary value rounded half to even (the C
     /// library's correctly rounded `%.*f` does the same).
     public static func pythonRound(_ value: Double, _ digits: Int) -> Double {
