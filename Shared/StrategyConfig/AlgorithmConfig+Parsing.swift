@@ -130,12 +130,12 @@ extension ModelConfig {
                     automl.families = families
                 }
             }
-            if budget == nil, d.violations.count == before {
-                entry.fail("train", "AutoML needs train.budget_hours (> 0), or --budget-hours on the command line")
-            }
             if let override = overrides.budgetHours {
                 if let budget, budget != override { d.note("\(entry.path("train.budget_hours")): \(format(budget)) h in the config, \(format(override)) h from the command line") }
                 budget = override
+            }
+            if budget == nil, d.violations.count == before {
+                entry.fail("train", "AutoML needs train.budget_hours (> 0), or --budget-hours on the command line")
             }
             if let override = overrides.recallFloor { automl.recallFloor = override }
             automl.budgetHours = budget ?? 1

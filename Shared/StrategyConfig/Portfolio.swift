@@ -60,23 +60,26 @@ public struct Portfolio: Sendable, Hashable {
 
         var divisions: [Division] = []
         var names: [String: String] = [:]
+        var shares: [(name: String, share: Decimal8)] = []
         let entries = top.array("divisions", required: "at least one division") ?? []
         if entries.isEmpty, top.value("divisions") != nil { top.fail("divisions", "give at least one division") }
         for (divisionPath, node) in entries {
             guard let entry = Fields(node, path: divisionPath, diagnostics: d) else { continue }
-            if let division = readDivision(entry, modelDirectory: modelDirectory, overrides: overrides, rules: rules, d: d) {
-                if let first = names[division.name] {
-                    entry.fail("name", "division \"\(division.name)\" is defined twice (first at \(first))")
+            let read = readDivision(entry, modelDirectory: modelDirectory, overrides: overrides, rules: rules, d: d)
+            if let name = read.name {
+                if let first = names[name] {
+                    entry.fail("name", "division \"\(name)\" is defined twice (first at \(first))")
                 } else {
-                    names[division.name] = divisionPath
+                    names[name] = divisionPath
                 }
-                divisions.append(division)
             }
+            if let share = read.share { shares.append((read.name ?? "?", share)) }
+            if let division = read.division { divisions.append(division) }
         }
         var total = reserve
-        for division in divisions { total += division.capitalShare }
+        for item in shares { total += item.share }
         if total > Decimal8.one {
-            let parts = divisions.map { "\($0.name) \($0.capitalShare.compactDescription)" } + ["reserve \(reserve.compactDescription)"]
+            let parts = shares.map { "\($0.name) \($0.share.compactDescription)" } + ["reserve \(reserve.compactDescription)"]
             d.fail("divisions", at: top.value("divisions")?.position, "capital shares and the reserve add up to \(total.compactDescription) (\(parts.joined(separator: " + "))): at most 1")
         }
         guard d.violations.isEmpty else { throw ConfigError(violations: d.violations) }
@@ -84,11 +87,21 @@ public struct Portfolio: Sendable, Hashable {
         if total < Decimal8.one {
             notes.append("capital: divisions and reserve use \(BreakEven.percent(total.doubleValue)); \(BreakEven.percent((Decimal8.one - total).doubleValue)) is left unallocated")
         }
-        for division in divisions { notes.append("economics: " + division.economicsLine) }
+        for division in divisions {
+            notes.append("economics: " + division.economicsLine)
+            let presetSymbols: Set<String>? = division.name == "conservative" ? Division.conservativeSymbols : division.name == "aggressive" ? Division.aggressiveSymbols : nil
+            if let presetSymbols {
+                for model in division.models where !presetSymbols.contains(model.symbol) {
+                    notes.append("division \(division.name) holds a \(model.symbol) model; its preset is for \(presetSymbols.sorted().joined(separator: "/"))")
+                }
+            }
+        }
         return LoadedPortfolio(portfolio: Portfolio(file: file, divisions: divisions, reserve: reserve, referenceSymbol: referenceSymbol), notes: notes)
     }
 
-    static func readDivision(_ entry: Fields, modelDirectory: String, overrides: ConfigOverrides, rules: NameRules, d: Diagnostics) -> Division? {
+    /// The division (nil after any violation), and its name and share when they could be read (for
+    /// the checks across divisions, which run even when a division is invalid).
+    static func readDivision(_ entry: Fields, modelDirectory: String, overrides: ConfigOverrides, rules: NameRules, d: Diagnostics) -> (division: Division?, name: String?, share: Decimal8?) {
         let before = d.violations.count
         entry.rejectUnknownKeys(allowed: divisionKeys)
         let name = entry.string("name", required: "e.g. conservative") ?? ""
@@ -152,8 +165,9 @@ public struct Portfolio: Sendable, Hashable {
                 d.fail(modelPath, at: node.position, "expected a model config path or an inline model config object")
             }
         }
-        guard d.violations.count == before, let share, let risk, let target else { return nil }
-        return Division(name: name, capitalShare: share, riskPerTrade: risk, target: target, stop: stop, feeRate: fee, maxOpenPerSymbol: maxPerSymbol, maxOpenPositions: maxOpen, models: models)
+        let readName = entry.value("name") == nil ? nil : name
+        guard d.violations.count == before, let share, let risk, let target else { return (nil, readName, share) }
+        return (Division(name: name, capitalShare: share, riskPerTrade: risk, target: target, stop: stop, feeRate: fee, maxOpenPerSymbol: maxPerSymbol, maxOpenPositions: maxOpen, models: models), readName, share)
     }
 }
 
