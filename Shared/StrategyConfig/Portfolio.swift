@@ -82,7 +82,7 @@ public struct Portfolio: Sendable, Hashable {
             let parts = shares.map { "\($0.name) \($0.share.compactDescription)" } + ["reserve \(reserve.compactDescription)"]
             d.fail("divisions", at: top.value("divisions")?.position, "capital shares and the reserve add up to \(total.compactDescription) (\(parts.joined(separator: " + "))): at most 1")
         }
-        guard d.violations.isEmpty else { throw ConfigError(violations: d.violations) }
+        guard d.violations.isEmpty else { throw ConfigError(violations: d.violations).sorted }
         var notes = d.notes
         if total < Decimal8.one {
             notes.append("capital: divisions and reserve use \(BreakEven.percent(total.doubleValue)); \(BreakEven.percent((Decimal8.one - total).doubleValue)) is left unallocated")
@@ -125,7 +125,7 @@ public struct Portfolio: Sendable, Hashable {
             case "atr":
                 s.rejectUnknownKeys(allowed: ["kind", "multiple", "window"])
                 let multiple = s.double("multiple", required: "how many ATRs below the entry")
-                if let multiple, !(multiple > 0 && multiple <= 100) { s.fail("multiple", "\(multiple) must be in (0, 100]") }
+                if let multiple, !(multiple > 0 && multiple <= 100) { s.fail("multiple", "\(ModelConfig.format(multiple)) must be in (0, 100]") }
                 let window = s.int("window", range: 1...10_000) ?? 14
                 if let multiple, multiple > 0, multiple <= 100 { stop = .atr(multiple: multiple, window: window) }
             case nil: break

@@ -144,6 +144,9 @@ import TestKit
         has("algorithms[3].trian", "did you mean \"train\"?", line: 12)
         #expect(found.count == 12, "\(lines.joined(separator: "\n"))")
         #expect(found.allSatisfy { $0.file == "bad.jsonc" })
+        // Listed in document order.
+        let positions = found.compactMap(\.position)
+        #expect(positions.count == found.count && positions == positions.sorted())
         // One per line, compiler style.
         #expect(lines.contains("bad.jsonc:5:3: trian_features: unknown key \"trian_features\"; did you mean \"train_features\"?"))
     }

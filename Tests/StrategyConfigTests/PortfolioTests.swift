@@ -133,7 +133,7 @@ final class TemporaryDirectory {
             has("divisions[0].models[1]: model config missing.jsonc: cannot read")
             has("broken.jsonc:1:12: unexpected '}'")
             has("divisions[1].name: division \"conservative\" is defined twice")
-            has("divisions[1].stop.multiple: -1.0 must be in (0, 100]")
+            has("divisions[1].stop.multiple: -1 must be in (0, 100]")
             has("divisions[2].capital_share: 0 is outside 0.00000001...1")
             has("divisions[3].capital_shar: unknown key \"capital_shar\"; did you mean \"capital_share\"?")
             has("divisions[3].capital_share: required key \"capital_share\" is missing")
