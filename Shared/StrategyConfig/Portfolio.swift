@@ -108,10 +108,10 @@ public struct Portfolio: Sendable, Hashable {
         let preset = Division.presets.first { $0.name == name }
         let what = preset == nil ? "required for a division that is not a preset (conservative, aggressive)" : nil
         let unit = Decimal8(units: 1)
-        let share = entry.decimal("capital_share", required: what, range: unit...Decimal8.one, what: " (a fraction of capital in (0, 1])") ?? preset?.capitalShare
-        let risk = entry.decimal("risk_per_trade", required: what, range: unit...Decimal8.one, what: " (a fraction of equity in (0, 1])") ?? preset?.riskPerTrade
-        let target = entry.decimal("target", required: what, range: unit...Decimal8.one, what: " (a fraction of the entry price in (0, 1])") ?? preset?.target
-        let fee = entry.decimal("fee_rate", range: Decimal8.zero...Decimal8(units: 10_000_000), what: " (a fraction per side, at most 0.1)") ?? Division.defaultFeeRate
+        let share = entry.decimal("capital_share", required: what, range: unit...Decimal8.one, what: " (a fraction of capital)") ?? preset?.capitalShare
+        let risk = entry.decimal("risk_per_trade", required: what, range: unit...Decimal8.one, what: " (a fraction of equity)") ?? preset?.riskPerTrade
+        let target = entry.decimal("target", required: what, range: unit...Decimal8.one, what: " (a fraction of the entry price)") ?? preset?.target
+        let fee = entry.decimal("fee_rate", range: Decimal8.zero...Decimal8(units: 10_000_000), what: " (a fraction per side)") ?? Division.defaultFeeRate
         let maxPerSymbol = entry.int("max_open_per_symbol", range: 1...1_000) ?? 1
         let maxOpen = entry.int("max_open_positions", range: 1...10_000) ?? 3
         if maxPerSymbol > maxOpen { entry.fail("max_open_per_symbol", "\(maxPerSymbol) is more than max_open_positions \(maxOpen)") }
@@ -121,7 +121,7 @@ public struct Portfolio: Sendable, Hashable {
             switch kind {
             case "percent":
                 s.rejectUnknownKeys(allowed: ["kind", "value"])
-                if let value = s.decimal("value", required: "the stop distance as a fraction of the entry price", range: unit...Decimal8.one, what: " (a fraction in (0, 1])") { stop = .percent(value) }
+                if let value = s.decimal("value", required: "the stop distance as a fraction of the entry price", range: unit...Decimal8.one, what: " (a fraction of the entry price)") { stop = .percent(value) }
             case "atr":
                 s.rejectUnknownKeys(allowed: ["kind", "multiple", "window"])
                 let multiple = s.double("multiple", required: "how many ATRs below the entry")

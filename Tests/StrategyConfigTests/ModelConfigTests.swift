@@ -43,6 +43,9 @@ import TestKit
 
     @Test func solConfigLoadsUnchanged() throws {
         guard let path = seed("sol_5m_gcp_orderflow.jsonc") else { return }
+        // The file as the specification gives it: comments, and a mis-encoded one among them.
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.contains("// TA bÃ¡sico (complemento)") && text.contains("// Features orderflow (19)"))
         let loaded = try StrategyConfig.load(path: path)
         let config = loaded.config
         #expect(config.symbol == "SOLUSDT")

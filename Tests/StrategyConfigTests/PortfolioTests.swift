@@ -134,7 +134,7 @@ final class TemporaryDirectory {
             has("broken.jsonc:1:12: unexpected '}'")
             has("divisions[1].name: division \"conservative\" is defined twice")
             has("divisions[1].stop.multiple: -1 must be in (0, 100]")
-            has("divisions[2].capital_share: 0 is outside 0.00000001...1")
+            has("divisions[2].capital_share: 0 must be in (0, 1] (a fraction of capital)")
             has("divisions[3].capital_shar: unknown key \"capital_shar\"; did you mean \"capital_share\"?")
             has("divisions[3].capital_share: required key \"capital_share\" is missing")
             has("divisions[3].models: required key \"models\" is missing")
