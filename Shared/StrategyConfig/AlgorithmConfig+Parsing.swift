@@ -30,9 +30,9 @@ extension ModelConfig {
             var lr = AlgorithmConfig.LogisticRegression()
             if let t = train {
                 t.rejectUnknownKeys(allowed: AlgorithmConfig.LogisticRegression.keys)
-                if let c = t.double("C") { if c > 0 { lr.c = c } else { t.fail("C", "\(c) must be > 0 (inverse regularisation strength)") } }
+                if let c = t.double("C") { if c > 0 { lr.c = c } else { t.fail("C", "\(format(c)) must be > 0 (inverse regularisation strength)") } }
                 if let maxIter = t.int("max_iter") { if maxIter >= 1 { lr.maxIterations = maxIter } else { t.fail("max_iter", "\(maxIter) must be ≥ 1") } }
-                if let tol = t.double("tol") { if tol > 0 { lr.tolerance = tol } else { t.fail("tol", "\(tol) must be > 0") } }
+                if let tol = t.double("tol") { if tol > 0 { lr.tolerance = tol } else { t.fail("tol", "\(format(tol)) must be > 0") } }
                 if let penaltyNode = t.value("penalty") {
                     if case .string(let penalty) = penaltyNode.value {
                         if penalty != "l2" { t.fail("penalty", "\"\(penalty)\" is not supported: Quorum's logistic regression uses the l2 penalty only") }
@@ -112,7 +112,7 @@ extension ModelConfig {
             var automl = AlgorithmConfig.AutoML(budgetHours: 1)
             if let t = train {
                 t.rejectUnknownKeys(allowed: AlgorithmConfig.AutoML.keys)
-                if let hours = t.double("budget_hours") { if hours > 0 { budget = hours } else { t.fail("budget_hours", "\(hours) must be > 0") } }
+                if let hours = t.double("budget_hours") { if hours > 0 { budget = hours } else { t.fail("budget_hours", "\(format(hours)) must be > 0") } }
                 if let objective = t.string("optimization_objective") {
                     if let parsed = AlgorithmConfig.AutoML.Objective(rawValue: objective) { automl.objective = parsed }
                     else {
@@ -121,7 +121,7 @@ extension ModelConfig {
                         t.fail("optimization_objective", "unknown objective \"\(objective)\"\(hint)")
                     }
                 }
-                if let recall = t.double("recall_value") { if recall > 0 && recall < 1 { automl.recallFloor = recall } else { t.fail("recall_value", "\(recall) must be in (0, 1)") } }
+                if let recall = t.double("recall_value") { if recall > 0 && recall < 1 { automl.recallFloor = recall } else { t.fail("recall_value", "\(format(recall)) must be in (0, 1)") } }
                 if let families = t.strings("families") {
                     for (i, family) in families.enumerated() where !AlgorithmConfig.AutoML.familyNames.contains(family) {
                         d.fail(t.path("families") + "[\(i)]", at: elementPosition(t, "families", i), "unknown model family \"\(family)\" (AutoML searches \(AlgorithmConfig.AutoML.familyNames.joined(separator: ", ")))")
@@ -130,12 +130,12 @@ extension ModelConfig {
                     automl.families = families
                 }
             }
-            if budget == nil, d.violations.count == before {
-                entry.fail("train", "AutoML needs train.budget_hours (> 0), or --budget-hours on the command line")
-            }
             if let override = overrides.budgetHours {
                 if let budget, budget != override { d.note("\(entry.path("train.budget_hours")): \(format(budget)) h in the config, \(format(override)) h from the command line") }
                 budget = override
+            }
+            if budget == nil, d.violations.count == before {
+                entry.fail("train", "AutoML needs train.budget_hours (> 0), or --budget-hours on the command line")
             }
             if let override = overrides.recallFloor { automl.recallFloor = override }
             automl.budgetHours = budget ?? 1

@@ -36,6 +36,24 @@ public struct ConfigError: Error, Sendable, Hashable, CustomStringConvertible {
         self.violations = violations
     }
 
+    /// The same violations in document order: files in order of first appearance, then by line and
+    /// column (violations without a position keep their place at the end of their file's).
+    public var sorted: ConfigError {
+        var fileRank: [String: Int] = [:]
+        for v in violations where fileRank[v.file ?? ""] == nil { fileRank[v.file ?? ""] = fileRank.count }
+        let ordered = violations.enumerated().sorted { a, b in
+            let fa = fileRank[a.element.file ?? ""]!, fb = fileRank[b.element.file ?? ""]!
+            if fa != fb { return fa < fb }
+            switch (a.element.position, b.element.position) {
+            case let (pa?, pb?): return pa != pb ? pa < pb : a.offset < b.offset
+            case (.some, nil): return true
+            case (nil, .some): return false
+            case (nil, nil): return a.offset < b.offset
+            }
+        }
+        return ConfigError(violations: ordered.map(\.element))
+    }
+
     public init(_ violation: Violation) {
         self.violations = [violation]
     }

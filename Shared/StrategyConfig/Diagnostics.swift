@@ -157,7 +157,8 @@ struct Fields {
             return nil
         }
         if let range, !range.contains(value) {
-            fail(key, "\(text) is outside \(range.lowerBound.compactDescription)...\(range.upperBound.compactDescription)\(what)")
+            let lower = range.lowerBound == Decimal8(units: 1) ? "(0" : "[\(range.lowerBound.compactDescription)"
+            fail(key, "\(text) must be in \(lower), \(range.upperBound.compactDescription)]\(what)")
             return nil
         }
         return value

@@ -22,6 +22,8 @@ public enum KlineResampler {
         public var incompleteOpenTimes: [Timestamp]
         var incompletePresent: [Int]
         public var expectedPerBucket: Int
+        /// Emitted bars whose quote or taker volume sum exceeded Decimal8's range (left nil).
+        public var overflowedSums: Int = 0
 
         public var description: String {
             var text = "resampled \(inputBars) \(source?.name ?? "?") bars into \(emittedBars) \(target.name) bars"
@@ -38,6 +40,8 @@ public enum KlineResampler {
         case mixedSeries(index: Int)
         case notIncreasing(index: Int, openTime: Timestamp)
         case misaligned(index: Int, openTime: Timestamp, interval: Interval)
+        /// The bucket's volume is beyond Decimal8's range (about 92 billion units).
+        case volumeOverflow(openTime: Timestamp)
 
         public var description: String {
             switch self {
@@ -49,6 +53,8 @@ public enum KlineResampler {
                 "kline \(index) (open \(openTime)) is not after the previous one: open times must increase"
             case .misaligned(let index, let openTime, let interval):
                 "kline \(index) opens at \(openTime), not on a \(interval) boundary"
+            case .volumeOverflow(let openTime):
+                "the volume of the bar opening at \(openTime) exceeds Decimal8's range"
             }
         }
     }
@@ -100,7 +106,7 @@ public enum KlineResampler {
             while end < klines.count, bucketStart(klines[end].openTime, interval: target) == bucket { end += 1 }
             let members = klines[start..<end]
             if members.count == perBucket {
-                result.append(aggregate(members, openTime: bucket, interval: target))
+                result.append(try aggregate(members, openTime: bucket, interval: target, report: &report))
             } else {
                 report.incompleteOpenTimes.append(bucket)
                 report.incompletePresent.append(members.count)
@@ -111,32 +117,42 @@ public enum KlineResampler {
         return (result, report)
     }
 
-    static func sum(_ members: ArraySlice<Kline>, _ field: (Kline) -> Decimal8?) -> Decimal8? {
-        var total = Decimal8.zero
+    /// The exact sum, nil when any member lacks the field; `overflowed` when it does not fit.
+    static func sum(_ members: ArraySlice<Kline>, _ field: (Kline) -> Decimal8?, overflowed: inout Bool) -> Decimal8? {
+        var total: Int64 = 0
         for k in members {
             guard let value = field(k) else { return nil }
-            total += value
+            let (next, overflow) = total.addingReportingOverflow(value.units)
+            if overflow {
+                overflowed = true
+                return nil
+            }
+            total = next
         }
-        return total
+        return Decimal8(units: total)
     }
 
-    static func aggregate(_ members: ArraySlice<Kline>, openTime: Timestamp, interval: Interval) -> Kline {
+    static func aggregate(_ members: ArraySlice<Kline>, openTime: Timestamp, interval: Interval, report: inout ResampleReport) throws(ResampleError) -> Kline {
         let first = members.first!, last = members.last!
-        var high = first.high, low = first.low, volume = Decimal8.zero
+        var high = first.high, low = first.low
+        var overflowed = false
+        guard let volume = sum(members, { $0.volume }, overflowed: &overflowed) else { throw .volumeOverflow(openTime: openTime) }
         var trades: Int64? = 0
         var closed = true
         for k in members {
             high = max(high, k.high)
             low = min(low, k.low)
-            volume += k.volume
-            if let t = k.trades, let sum = trades { trades = sum + t } else { trades = nil }
+            if let t = k.trades, let sum = trades { trades = sum.addingReportingOverflow(t).overflow ? nil : sum + t } else { trades = nil }
             closed = closed && k.isClosed
         }
+        let quote = sum(members, \.quoteVolume, overflowed: &overflowed)
+        let takerBase = sum(members, \.takerBuyBase, overflowed: &overflowed)
+        let takerQuote = sum(members, \.takerBuyQuote, overflowed: &overflowed)
+        if overflowed { report.overflowedSums += 1 }
         return Kline(
             symbol: first.symbol, interval: interval, openTime: openTime, closeTime: openTime.adding(milliseconds: interval.milliseconds - 1),
             open: first.open, high: high, low: low, close: last.close, volume: volume,
-            quoteVolume: sum(members, \.quoteVolume), trades: trades, takerBuyBase: sum(members, \.takerBuyBase),
-            takerBuyQuote: sum(members, \.takerBuyQuote), isClosed: closed
+            quoteVolume: quote, trades: trades, takerBuyBase: takerBase, takerBuyQuote: takerQuote, isClosed: closed
         )
     }
 }

@@ -206,14 +206,17 @@ extension ModelConfig {
         let train = top.bool("train")
         if train != nil { d.note("train recorded: Quorum's commands choose training or prediction, and never truncate the data for it") }
 
+        let description = top.string("description")
+        let modelFolder = top.string("model_folder") ?? "MODELS"
+        let timeColumn = top.string("time_column") ?? "timestamp"
         guard d.violations.count == before else { return nil }
         return ModelConfig(
             file: file, symbol: symbol, freq: freq, interval: interval, dataFolder: dataFolder,
-            description: top.string("description"), labels: labels, trainFeatures: trainFeatures, featureSets: featureSets,
+            description: description, labels: labels, trainFeatures: trainFeatures, featureSets: featureSets,
             labelSets: labelSets, trainFeatureSets: trainFeatureSets, algorithms: algorithms, labelHorizon: labelHorizon,
             featuresHorizon: featuresHorizon, trainLength: trainLength, predictLength: predictLength, rollingPredict: rolling,
             simulateModel: simulate, signalSets: signalSets, cloud: cloud, deployment: deployment, train: train, venue: venue,
-            modelFolder: top.string("model_folder") ?? "MODELS", timeColumn: top.string("time_column") ?? "timestamp",
+            modelFolder: modelFolder, timeColumn: timeColumn,
             dataSources: dataSources, unusedMetadata: unused
         )
     }

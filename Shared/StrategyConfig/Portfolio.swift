@@ -60,45 +60,58 @@ public struct Portfolio: Sendable, Hashable {
 
         var divisions: [Division] = []
         var names: [String: String] = [:]
+        var shares: [(name: String, share: Decimal8)] = []
         let entries = top.array("divisions", required: "at least one division") ?? []
         if entries.isEmpty, top.value("divisions") != nil { top.fail("divisions", "give at least one division") }
         for (divisionPath, node) in entries {
             guard let entry = Fields(node, path: divisionPath, diagnostics: d) else { continue }
-            if let division = readDivision(entry, modelDirectory: modelDirectory, overrides: overrides, rules: rules, d: d) {
-                if let first = names[division.name] {
-                    entry.fail("name", "division \"\(division.name)\" is defined twice (first at \(first))")
+            let read = readDivision(entry, modelDirectory: modelDirectory, overrides: overrides, rules: rules, d: d)
+            if let name = read.name {
+                if let first = names[name] {
+                    entry.fail("name", "division \"\(name)\" is defined twice (first at \(first))")
                 } else {
-                    names[division.name] = divisionPath
+                    names[name] = divisionPath
                 }
-                divisions.append(division)
             }
+            if let share = read.share { shares.append((read.name ?? "?", share)) }
+            if let division = read.division { divisions.append(division) }
         }
         var total = reserve
-        for division in divisions { total += division.capitalShare }
+        for item in shares { total += item.share }
         if total > Decimal8.one {
-            let parts = divisions.map { "\($0.name) \($0.capitalShare.compactDescription)" } + ["reserve \(reserve.compactDescription)"]
+            let parts = shares.map { "\($0.name) \($0.share.compactDescription)" } + ["reserve \(reserve.compactDescription)"]
             d.fail("divisions", at: top.value("divisions")?.position, "capital shares and the reserve add up to \(total.compactDescription) (\(parts.joined(separator: " + "))): at most 1")
         }
-        guard d.violations.isEmpty else { throw ConfigError(violations: d.violations) }
+        guard d.violations.isEmpty else { throw ConfigError(violations: d.violations).sorted }
         var notes = d.notes
         if total < Decimal8.one {
             notes.append("capital: divisions and reserve use \(BreakEven.percent(total.doubleValue)); \(BreakEven.percent((Decimal8.one - total).doubleValue)) is left unallocated")
         }
-        for division in divisions { notes.append("economics: " + division.economicsLine) }
+        for division in divisions {
+            notes.append("economics: " + division.economicsLine)
+            let presetSymbols: Set<String>? = division.name == "conservative" ? Division.conservativeSymbols : division.name == "aggressive" ? Division.aggressiveSymbols : nil
+            if let presetSymbols {
+                for model in division.models where !presetSymbols.contains(model.symbol) {
+                    notes.append("division \(division.name) holds a \(model.symbol) model; its preset is for \(presetSymbols.sorted().joined(separator: "/"))")
+                }
+            }
+        }
         return LoadedPortfolio(portfolio: Portfolio(file: file, divisions: divisions, reserve: reserve, referenceSymbol: referenceSymbol), notes: notes)
     }
 
-    static func readDivision(_ entry: Fields, modelDirectory: String, overrides: ConfigOverrides, rules: NameRules, d: Diagnostics) -> Division? {
+    /// The division (nil after any violation), and its name and share when they could be read (for
+    /// the checks across divisions, which run even when a division is invalid).
+    static func readDivision(_ entry: Fields, modelDirectory: String, overrides: ConfigOverrides, rules: NameRules, d: Diagnostics) -> (division: Division?, name: String?, share: Decimal8?) {
         let before = d.violations.count
         entry.rejectUnknownKeys(allowed: divisionKeys)
         let name = entry.string("name", required: "e.g. conservative") ?? ""
         let preset = Division.presets.first { $0.name == name }
         let what = preset == nil ? "required for a division that is not a preset (conservative, aggressive)" : nil
         let unit = Decimal8(units: 1)
-        let share = entry.decimal("capital_share", required: what, range: unit...Decimal8.one, what: " (a fraction of capital in (0, 1])") ?? preset?.capitalShare
-        let risk = entry.decimal("risk_per_trade", required: what, range: unit...Decimal8.one, what: " (a fraction of equity in (0, 1])") ?? preset?.riskPerTrade
-        let target = entry.decimal("target", required: what, range: unit...Decimal8.one, what: " (a fraction of the entry price in (0, 1])") ?? preset?.target
-        let fee = entry.decimal("fee_rate", range: Decimal8.zero...Decimal8(units: 10_000_000), what: " (a fraction per side, at most 0.1)") ?? Division.defaultFeeRate
+        let share = entry.decimal("capital_share", required: what, range: unit...Decimal8.one, what: " (a fraction of capital)") ?? preset?.capitalShare
+        let risk = entry.decimal("risk_per_trade", required: what, range: unit...Decimal8.one, what: " (a fraction of equity)") ?? preset?.riskPerTrade
+        let target = entry.decimal("target", required: what, range: unit...Decimal8.one, what: " (a fraction of the entry price)") ?? preset?.target
+        let fee = entry.decimal("fee_rate", range: Decimal8.zero...Decimal8(units: 10_000_000), what: " (a fraction per side)") ?? Division.defaultFeeRate
         let maxPerSymbol = entry.int("max_open_per_symbol", range: 1...1_000) ?? 1
         let maxOpen = entry.int("max_open_positions", range: 1...10_000) ?? 3
         if maxPerSymbol > maxOpen { entry.fail("max_open_per_symbol", "\(maxPerSymbol) is more than max_open_positions \(maxOpen)") }
@@ -108,11 +121,11 @@ public struct Portfolio: Sendable, Hashable {
             switch kind {
             case "percent":
                 s.rejectUnknownKeys(allowed: ["kind", "value"])
-                if let value = s.decimal("value", required: "the stop distance as a fraction of the entry price", range: unit...Decimal8.one, what: " (a fraction in (0, 1])") { stop = .percent(value) }
+                if let value = s.decimal("value", required: "the stop distance as a fraction of the entry price", range: unit...Decimal8.one, what: " (a fraction of the entry price)") { stop = .percent(value) }
             case "atr":
                 s.rejectUnknownKeys(allowed: ["kind", "multiple", "window"])
                 let multiple = s.double("multiple", required: "how many ATRs below the entry")
-                if let multiple, !(multiple > 0 && multiple <= 100) { s.fail("multiple", "\(multiple) must be in (0, 100]") }
+                if let multiple, !(multiple > 0 && multiple <= 100) { s.fail("multiple", "\(ModelConfig.format(multiple)) must be in (0, 100]") }
                 let window = s.int("window", range: 1...10_000) ?? 14
                 if let multiple, multiple > 0, multiple <= 100 { stop = .atr(multiple: multiple, window: window) }
             case nil: break
@@ -152,8 +165,9 @@ public struct Portfolio: Sendable, Hashable {
                 d.fail(modelPath, at: node.position, "expected a model config path or an inline model config object")
             }
         }
-        guard d.violations.count == before, let share, let risk, let target else { return nil }
-        return Division(name: name, capitalShare: share, riskPerTrade: risk, target: target, stop: stop, feeRate: fee, maxOpenPerSymbol: maxPerSymbol, maxOpenPositions: maxOpen, models: models)
+        let readName = entry.value("name") == nil ? nil : name
+        guard d.violations.count == before, let share, let risk, let target else { return (nil, readName, share) }
+        return (Division(name: name, capitalShare: share, riskPerTrade: risk, target: target, stop: stop, feeRate: fee, maxOpenPerSymbol: maxPerSymbol, maxOpenPositions: maxOpen, models: models), readName, share)
     }
 }
 

@@ -22,7 +22,7 @@ public enum StrategyConfig {
         d.append(overrides.violations)
         let root = try parse(bytes, file: file)
         let config = ModelConfig.read(root, path: "", file: file, overrides: overrides, rules: rules, diagnostics: d)
-        guard let config, d.violations.isEmpty else { throw ConfigError(violations: d.violations) }
+        guard let config, d.violations.isEmpty else { throw ConfigError(violations: d.violations).sorted }
         let preset = Division.preset(forSymbol: config.symbol)
         var notes = d.notes
         notes.append(preset.note)
