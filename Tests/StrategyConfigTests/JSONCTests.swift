@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 @testable import StrategyConfig
 
@@ -108,5 +109,48 @@ import Testing
         #expect(KeySuggestion.nearest(to: "trian_features", in: ModelConfig.modelledKeys) == "train_features")
         #expect(KeySuggestion.nearest(to: "budget", in: ["budget_hours", "families"]) == "budget_hours")
         #expect(KeySuggestion.nearest(to: "zzzzzz", in: ["symbol", "freq"]) == nil)
+    }
+}
+
+/// Mutated configs (bytes flipped, dropped, duplicated) never crash the reader or the validator:
+/// each load either succeeds or throws a `ConfigError` with at least one positioned violation.
+@Suite struct MutationTests {
+    static let text = """
+    // a config
+    {
+      "symbol": "SOLUSDT", "freq": "5m", "data_folder": "./DATA", /* block */
+      "labels": ["high_040_4", "low_040_4"],
+      "train_features": ["imbalance_5", "close_SMA_3", "vol_regime"],
+      "feature_sets": [{"generator": "gen_features_orderflow", "config": {"orderbook_pattern": "B/*.parquet", "depths": [5], "freq": "5T"}}],
+      "algorithms": [{"name": "a", "algo": "vertex_automl", "train": {"budget_hours": 1, "optimization_objective": "maximize-precision-at-recall"}},
+                     {"name": "l", "algo": "lgbm", "train": {"num_leaves": 31, "learning_rate": 0.05}}],
+      "cloud": "gcp", "description": "é \\u00e9 https://x.y"
+    }
+    """
+
+    @Test func mutatedConfigsNeverCrash() {
+        var g = SeededGenerator(seed: 42)
+        let original = Array(Self.text.utf8)
+        let alphabet = Array("{}[],:\"/*\\ \n0123456789.-eE_abcdefghijklmnopqrstuvwxyz".utf8) + [0xC3, 0xA9, 0xFF, 0x00]
+        var accepted = 0
+        for _ in 0..<2_000 {
+            var bytes = original
+            for _ in 0..<Int.random(in: 1...4, using: &g) {
+                let i = Int.random(in: 0..<bytes.count, using: &g)
+                switch Int.random(in: 0..<3, using: &g) {
+                case 0: bytes[i] = alphabet.randomElement(using: &g)!
+                case 1: bytes.remove(at: i)
+                default: bytes.insert(alphabet.randomElement(using: &g)!, at: i)
+                }
+                if bytes.isEmpty { bytes = [0x7B] }
+            }
+            do {
+                _ = try StrategyConfig.load(bytes: bytes, file: "m.jsonc")
+                accepted += 1
+            } catch {
+                #expect(!error.violations.isEmpty)
+            }
+        }
+        #expect(accepted > 0) // some mutations are harmless (inside comments or strings)
     }
 }
