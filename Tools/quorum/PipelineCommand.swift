@@ -92,6 +92,12 @@ struct PipelineCommand: AsyncParsableCommand {
     @Option(help: "Only the last N days of the kline file are used (0 = all).")
     var lastDays = 0
 
+    @Option(name: .customLong("itb-threshold"), help: "Also run ITB's simulate on the out-of-sample score p(high) − p(low): buy ≥ T, sell ≤ −T.")
+    var itbThreshold: Double?
+
+    @Flag(name: .customLong("synthetic-books"), help: "The order books behind this run were synthetic (the simulator's): the report gives no verdict.")
+    var syntheticBooks = false
+
     func run() async throws {
         do {
             try runPipeline()
@@ -145,7 +151,14 @@ struct PipelineCommand: AsyncParsableCommand {
             }
         }
         try PipelineFiles.writePredictions(output, to: "\(folder)/predictions.csv")
-        print(PipelineSummary.table(output))
+        let configText = (try? String(contentsOfFile: configOptions.config, encoding: .utf8)) ?? ""
+        let report = try output.report(
+            configPath: configOptions.config, configText: configText, equity: options.equity, generatedAt: WallClock.now(),
+            syntheticBooks: syntheticBooks, itbThreshold: itbThreshold
+        )
+        let written = try report.write(to: URL(fileURLWithPath: folder), baseName: "report")
+        print(report.terminalTable())
+        print("report: \(written.html.path) and \(written.json.path)")
         let seconds = Double(WallClock.monotonicNanoseconds() - started) / 1e9
         print("pipeline: done in \(String(format: "%.2f", seconds)) s (" + output.timings.map { "\($0.stage) \(String(format: "%.2f", $0.seconds)) s" }.joined(separator: ", ") + "); files in \(folder)")
     }
@@ -170,20 +183,3 @@ enum PipelineFiles {
     }
 }
 
-/// The compact terminal table.
-enum PipelineSummary {
-    static func table(_ output: Pipeline.Output) -> String {
-        var lines: [String] = []
-        if let breakEven = output.division.breakEven { lines.append("economics: \(breakEven)") }
-        lines.append(String(format: "%-32@ %7@ %8@ %9@ %12@", "run" as NSString, "trades" as NSString, "win rate" as NSString, "OOS AUC" as NSString, "P&L (quote)" as NSString))
-        let names = output.walkForward.runs.keys.sorted()
-        for name in names {
-            let r = output.walkForward.runs[name]!
-            let trades = r.exits.count
-            let win = trades == 0 ? "-" : String(format: "%.1f %%", 100 * Double(r.wins) / Double(trades))
-            let auc = output.walkForward.outOfSample[name]?.auc.map { String(format: "%.4f", $0) } ?? "-"
-            lines.append(String(format: "%-32@ %7d %8@ %9@ %12@", name as NSString, trades, win as NSString, auc as NSString, r.realizedPnL.description as NSString))
-        }
-        return lines.joined(separator: "\n")
-    }
-}

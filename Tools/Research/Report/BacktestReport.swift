@@ -170,9 +170,19 @@ public struct BacktestReport: Sendable {
                 conservative: c.metrics, conservativeBreakEven: cb, conservativeName: c.name,
                 aggressive: a.metrics, aggressiveBreakEven: ab, aggressiveName: a.name, syntheticBooks: syntheticBooks
             )
+        } else if let c = divisions.first(where: { $0.name == conservativeDivision }), let cb = c.breakEven,
+                  let empty = try? PerformanceMetrics.compute(trades: [], initialEquity: Decimal8(1), window: dataRange) {
+            // One strategy config run alone: the aggressive division is not part of this run. It
+            // counts as having no trades (< 53 %), so the rule reduces to the conservative division's
+            // own thresholds: ≥ 55 % conservative only, < 53 % abort, in between hold.
+            decision = GoNoGo.decide(
+                conservative: c.metrics, conservativeBreakEven: cb, conservativeName: c.name,
+                aggressive: empty, aggressiveBreakEven: cb, aggressiveName: "\(aggressiveDivision) (not in this run)", syntheticBooks: syntheticBooks
+            )
+            self.notes.append("Only the \"\(conservativeDivision)\" division is in this run: the verdict treats \"\(aggressiveDivision)\" as having no trades.")
         } else {
             decision = nil
-            self.notes.append("No go/no-go verdict: the divisions \"\(conservativeDivision)\" and \"\(aggressiveDivision)\" are not both present with their break-even.")
+            self.notes.append("No go/no-go verdict: the \"\(conservativeDivision)\" division is not in this run with its break-even.")
         }
     }
 
