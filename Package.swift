@@ -177,6 +177,8 @@ let package = Package(
         .testTarget(
             name: "CoreTests",
             dependencies: ["Domain", "TestKit", "CollectorCore", "FeatureServiceCore", "PredictorCore", "EnsembleCore", "RiskGateCore", "ExecutorCore", "Research"],
+            // Read by path (RepositoryPaths.root), not as bundle resources: TA-Lib's output, scripts/talib_reference.py.
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "LauncherTests", dependencies: ["Launcher"], swiftSettings: swiftSettings),

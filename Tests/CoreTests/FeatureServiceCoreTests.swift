@@ -48,7 +48,9 @@ private func vectors(_ outputs: [FeatureServiceCore.Output]) -> [FeatureVector] 
         ])
         let text = error.description
         #expect(text.contains("12 problems"))
-        #expect(text.contains("unknown function \"FOO\" (supported: ATR, RSI, SMA)"))
+        #expect(text.contains(
+            "unknown function \"FOO\" (supported: ADX, ATR, CCI, EMA, LINEARREG_SLOPE, MOM, NATR, ROC, RSI, SMA, STDDEV, WMA; also spread_pct_<n>, vol_regime, vol_sigma)"
+        ))
         #expect(text.contains("listed more than once"))
         #expect(text.contains("unknown input column \"price\""))
         #expect(text.contains("RSI needs a window ≥ 2"))
@@ -57,8 +59,8 @@ private func vectors(_ outputs: [FeatureServiceCore.Output]) -> [FeatureVector] 
     }
 
     @Test func catalogIsExtensibleWithOneType() throws {
-        struct Momentum: Indicator {
-            static let function = "MOM"
+        struct Change: Indicator {
+            static let function = "CHANGE"
             static let inputs = IndicatorInputs.anySingle
             static let minimumWindow = 1
             let window: Int
@@ -70,8 +72,8 @@ private func vectors(_ outputs: [FeatureServiceCore.Output]) -> [FeatureVector] 
                 return history.count > window ? bar.close - history[history.count - 1 - window] : .nan
             }
         }
-        let catalog = FeatureCatalog(FeatureCatalog.standard.indicators + [Momentum.self])
-        let configuration = try FeatureServiceCore.Configuration(features: ["close_MOM_2", "close_SMA_2"], catalog: catalog)
+        let catalog = FeatureCatalog(FeatureCatalog.standard.indicators + [Change.self])
+        let configuration = try FeatureServiceCore.Configuration(features: ["close_CHANGE_2", "close_SMA_2"], catalog: catalog)
         var core = FeatureServiceCore(configuration: configuration)
         let out = vectors(feed(&core, [kline(0, close: "1"), kline(1, close: "2"), kline(2, close: "4"), kline(3, close: "7")]))
         #expect(out.map(\.values) == [[3, 3], [5, 5.5]])
@@ -112,9 +114,28 @@ private func vectors(_ outputs: [FeatureServiceCore.Output]) -> [FeatureVector] 
         #expect(core.statistics.ignoredOpen == 1 && core.statistics.dropped == 3)
     }
 
-    @Test func gapIsInterpolatedCountedAndEmitsNoSyntheticVectors() throws {
-        let names = ["close_SMA_3", "close_RSI_2", "high_low_close_ATR_2"]
+    @Test func gapRestartsTheSeriesByDefault() throws {
+        let names = ["close_SMA_3", "close_RSI_2"]
         var core = FeatureServiceCore(configuration: try .init(features: names))
+        let present = [0, 1, 2, 3, 7, 8, 9, 10]
+        let klines = present.map { i in kline(i, close: "\(100 + i * i)") }
+        let outputs = feed(&core, klines)
+        #expect(outputs.contains(.seriesReset(bar: klines[4].bar, missingBars: 3)))
+        #expect(!outputs.contains { if case .gapFilled = $0 { true } else { false } })
+        #expect(outputs.contains(.warming(bar: klines[4].bar, remainingBars: 2)))
+        #expect(outputs.contains(.warming(bar: klines[5].bar, remainingBars: 1)))
+        // The first vector after the gap comes lookback + 1 = 3 bars later, from bars 7…9 only.
+        let emitted = vectors(outputs)
+        #expect(emitted.map(\.bar) == [klines[2].bar, klines[3].bar, klines[6].bar, klines[7].bar])
+        let close = [7, 8, 9, 10].map { Double(100 + $0 * $0) }
+        #expect(emitted[2].values[0] == (close[0] + close[1] + close[2]) / 3)
+        #expect(emitted[2].values[1] == IndicatorReference.rsi(close, 2)[2])
+        #expect(core.statistics.gaps == 1 && core.statistics.missingBars == 3 && core.statistics.resets == 1 && core.statistics.syntheticBars == 0)
+    }
+
+    @Test func gapIsInterpolatedWhenAskedCountedAndEmitsNoSyntheticVectors() throws {
+        let names = ["close_SMA_3", "close_RSI_2", "high_low_close_ATR_2"]
+        var core = FeatureServiceCore(configuration: try .init(features: names, maxInterpolatedGap: 3))
         let present = [0, 1, 2, 3, 7, 8]
         let klines = present.map { i in kline(i, close: "\(100 + i * i)", high: "\(101 + i * i)", low: "\(99 + i * i)") }
         let outputs = feed(&core, klines)

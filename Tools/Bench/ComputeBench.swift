@@ -27,6 +27,20 @@ enum ComputeBench {
         return out
     }
 
+    /// Median milliseconds of one `FeatureBatch.compute` over every bar (columns built once, outside the timing).
+    static func batchMilliseconds(_ bars: [Kline], features: [String], runs: Int) throws -> Double {
+        let configuration = try FeatureServiceCore.Configuration(features: features)
+        let columns = FeatureBatch.Bars(klines: bars)
+        let interval = bars[0].interval
+        var complete = 0
+        let ns = try medianTime(runs: runs) {
+            let result = try FeatureBatch.compute(columns, interval: interval, configuration: configuration)
+            complete += result.complete.count
+        }
+        precondition(complete > 0)
+        return ns / 1e6
+    }
+
     static func featureNanosecondsPerBar(_ bars: [Kline], runs: Int) throws -> Double {
         let configuration = try FeatureServiceCore.Configuration(features: features)
         var vectors = 0

@@ -9,7 +9,7 @@ import Wire
 await ServiceMain.run(service: "features") { env in
     let names = env.list("FEATURES", default: ["close_SMA_3", "close_SMA_6", "close_SMA_12", "close_RSI_14", "high_low_close_ATR_14"], "feature names (ITB naming)")
     let symbols = env.list("SYMBOLS", default: [], "only these symbols (empty = all)")
-    let maxGap = env.int("MAX_INTERPOLATED_GAP", default: 0, range: 0...100_000, "largest gap of missing bars filled by interpolation (0 = no limit)")
+    let maxGap = env.int("MAX_INTERPOLATED_GAP", default: 0, range: 0...100_000, "0 = never interpolate: a gap of missing bars restarts the series (default); n > 0 = fill gaps up to n bars by linear interpolation (ITB-compatible)")
     let warmUp = WarmUp.read(&env, symbols: symbols)
     var configuration: FeatureServiceCore.Configuration? = nil
     do {
@@ -20,6 +20,10 @@ await ServiceMain.run(service: "features") { env in
     let validated = configuration
     return { node in
         guard let configuration = validated else { return }
+        node.logger.info("features", metadata: [
+            "names": "\(configuration.features.joined(separator: ","))", "spread_source": "\(configuration.spreadSource.rawValue)",
+            "gaps": "\(maxGap == 0 ? "restart the series" : "interpolate up to \(maxGap) bars, restart beyond")",
+        ])
         var core = FeatureServiceCore(configuration: configuration)
         let prefixes = symbols.isEmpty ? [Topic.Prefix.klines] : symbols.map { "\(Topic.Prefix.klines)\($0)." }
         // Warm up from the collector's history socket before listening to live klines.
@@ -49,11 +53,15 @@ await ServiceMain.run(service: "features") { env in
                         node.counters.increment("warming")
                     case .dropped(let bar, let reason):
                         node.drop(reason: reason, detail: "\(bar)")
-                    case .gapFilled(_, let synthetic):
+                    case .gapFilled(let bar, let synthetic):
+                        node.counters.increment("gaps")
                         node.counters.increment("gap_bars_interpolated", by: UInt64(synthetic))
+                        node.logger.warning("gap filled by interpolation", metadata: ["bar": "\(bar)", "missing": "\(synthetic)"])
                     case .seriesReset(let bar, let missing):
+                        node.counters.increment("gaps")
+                        node.counters.increment("gap_bars_missing", by: UInt64(missing))
                         node.counters.increment("series_resets")
-                        node.logger.warning("series reset after a long gap", metadata: ["bar": "\(bar)", "missing": "\(missing)"])
+                        node.logger.warning("gap: series restarted, no vectors until the indicators warm up again", metadata: ["bar": "\(bar)", "missing": "\(missing)"])
                     }
                 }
             }

@@ -1,0 +1,231 @@
+import Domain
+
+/// Whole columns in, whole columns out: the features of one series (one symbol, one interval) with
+/// exactly `FeatureServiceCore`'s values, for research on millions of bars.
+///
+/// It follows the core row by row: the same drops (duplicate / out-of-order / misaligned open times),
+/// the same restart at every gap (or, with `maxInterpolatedGap`, the same made-up bars), and the same
+/// `Indicator` code, but runs each indicator over a whole gap-free segment in one call (`Indicator.run`).
+/// The values are therefore bit-for-bit the streaming ones: `complete[row]` is true exactly where the
+/// core emits a vector, and there `columns[j][row]` equals the vector's value j.
+public enum FeatureBatch {
+    /// The bars of one series, as parallel columns.
+    public struct Bars: Sendable {
+        /// Open times in milliseconds since the epoch.
+        public var openTimes: [Int64]
+        public var open: [Double]
+        public var high: [Double]
+        public var low: [Double]
+        public var close: [Double]
+        public var volume: [Double]
+
+        public init(openTimes: [Int64], open: [Double], high: [Double], low: [Double], close: [Double], volume: [Double]) {
+            self.openTimes = openTimes
+            self.open = open
+            self.high = high
+            self.low = low
+            self.close = close
+            self.volume = volume
+        }
+
+        /// The closed klines' columns, in the given order (open klines are skipped, as the core ignores them).
+        public init(klines: [Kline]) {
+            let closed = klines.filter(\.isClosed)
+            self.init(
+                openTimes: closed.map(\.openTime.milliseconds), open: closed.map(\.open.doubleValue),
+                high: closed.map(\.high.doubleValue), low: closed.map(\.low.doubleValue),
+                close: closed.map(\.close.doubleValue), volume: closed.map(\.volume.doubleValue)
+            )
+        }
+
+        public var count: Int { openTimes.count }
+    }
+
+    /// Missing bars before `row`: the series restarted there, or (`interpolated`) they were made up.
+    public struct Gap: Sendable, Hashable {
+        public var row: Int
+        public var missingBars: Int
+        public var interpolated: Bool
+    }
+
+    /// A row the core would drop, and why.
+    public struct Drop: Sendable, Hashable {
+        public var row: Int
+        public var reason: String
+    }
+
+    public struct Result: Sendable {
+        /// The configuration's output names.
+        public var names: [String]
+        /// `columns[j][row]`: output j at input row; NaN where undefined (warm-up after a start or a
+        /// restart, dropped rows, NaN from a transform).
+        public var columns: [[Double]]
+        /// True where the streaming core emits a vector for the row.
+        public var complete: [Bool]
+        public var gaps: [Gap]
+        public var drops: [Drop]
+    }
+
+    public enum Error: Swift.Error, Sendable, Hashable, CustomStringConvertible {
+        case columnLengths(String)
+
+        public var description: String {
+            switch self {
+            case .columnLengths(let detail): "bar columns differ in length: \(detail)"
+            }
+        }
+    }
+
+    /// A run of bars fed to fresh indicators: input rows, or (with interpolation or drops) a compact copy.
+    private struct Segment {
+        var firstRow: Int
+        var endRow: Int
+        /// Input row of each fed bar, −1 for a made-up one; nil when the segment is the rows firstRow..<endRow.
+        var rows: [Int]?
+        var bars: [BarValues] = []
+    }
+
+    public static func compute(
+        _ bars: Bars, interval: Interval, configuration: FeatureServiceCore.Configuration
+    ) throws(Error) -> Result {
+        let n = bars.count
+        let lengths = [bars.open.count, bars.high.count, bars.low.count, bars.close.count, bars.volume.count]
+        guard lengths.allSatisfy({ $0 == n }) else {
+            throw .columnLengths("openTimes \(n), open \(lengths[0]), high \(lengths[1]), low \(lengths[2]), close \(lengths[3]), volume \(lengths[4])")
+        }
+        let width = configuration.specs.count
+        var result = Result(
+            names: configuration.features, columns: Array(repeating: [Double](repeating: .nan, count: n), count: width),
+            complete: [Bool](repeating: false, count: n), gaps: [], drops: []
+        )
+        let segments = split(bars, interval: interval, configuration: configuration, gaps: &result.gaps, drops: &result.drops)
+        let lookback = configuration.warmupBars(for: interval) - 1
+
+        bars.open.withUnsafeBufferPointer { open in
+        bars.high.withUnsafeBufferPointer { high in
+        bars.low.withUnsafeBufferPointer { low in
+        bars.close.withUnsafeBufferPointer { close in
+        bars.volume.withUnsafeBufferPointer { volume in
+            let input = BarColumnPointers(
+                open: open.baseAddress ?? UnsafePointer(bitPattern: 8)!, high: high.baseAddress ?? UnsafePointer(bitPattern: 8)!,
+                low: low.baseAddress ?? UnsafePointer(bitPattern: 8)!, close: close.baseAddress ?? UnsafePointer(bitPattern: 8)!,
+                volume: volume.baseAddress ?? UnsafePointer(bitPattern: 8)!
+            )
+            for segment in segments {
+                if let rows = segment.rows {
+                    run(segment.bars, rows: rows, lookback: lookback, configuration: configuration, interval: interval, into: &result)
+                } else {
+                    let count = segment.endRow - segment.firstRow
+                    for j in 0..<width {
+                        var indicator = configuration.specs[j].makeIndicator(interval: interval, volatility: configuration.volatility)
+                        result.columns[j].withUnsafeMutableBufferPointer { out in
+                            indicator.run(input.advanced(by: segment.firstRow), count: count, into: out.baseAddress! + segment.firstRow)
+                        }
+                    }
+                    if count > lookback {
+                        for row in (segment.firstRow + lookback)..<segment.endRow { result.complete[row] = true }
+                    }
+                }
+            }
+        }}}}}
+        applyTransforms(configuration, to: &result)
+        return result
+    }
+
+    /// Splits the rows as the core's `step` does: drops, gaps that restart, gaps that are filled.
+    private static func split(
+        _ bars: Bars, interval: Interval, configuration: FeatureServiceCore.Configuration, gaps: inout [Gap], drops: inout [Drop]
+    ) -> [Segment] {
+        var segments: [Segment] = []
+        let step = interval.milliseconds
+        var lastTime: Int64?
+        var last = BarValues(open: 0, high: 0, low: 0, close: 0, volume: 0)
+        func values(_ row: Int) -> BarValues {
+            BarValues(open: bars.open[row], high: bars.high[row], low: bars.low[row], close: bars.close[row], volume: bars.volume[row])
+        }
+        /// Makes the open segment a compact copy (before it takes a made-up bar or skips a dropped row).
+        func materialize(_ segment: inout Segment) {
+            guard segment.rows == nil else { return }
+            segment.rows = Array(segment.firstRow..<segment.endRow)
+            segment.bars = (segment.firstRow..<segment.endRow).map(values)
+        }
+        for row in 0..<bars.count {
+            let time = bars.openTimes[row]
+            guard let previous = lastTime else {
+                segments.append(Segment(firstRow: row, endRow: row + 1))
+                lastTime = time
+                last = values(row)
+                continue
+            }
+            let delta = time - previous
+            guard delta > 0 else {
+                drops.append(Drop(row: row, reason: "duplicate_or_out_of_order"))
+                continue
+            }
+            guard delta % step == 0 else {
+                drops.append(Drop(row: row, reason: "misaligned_open_time"))
+                continue
+            }
+            let missing = Int(delta / step) - 1
+            let target = values(row)
+            if missing > 0 {
+                if let maxGap = configuration.maxInterpolatedGap, missing <= maxGap {
+                    gaps.append(Gap(row: row, missingBars: missing, interpolated: true))
+                    materialize(&segments[segments.count - 1])
+                    for j in 1...missing {
+                        segments[segments.count - 1].rows!.append(-1)
+                        segments[segments.count - 1].bars.append(FeatureServiceCore.interpolated(from: last, to: target, missing: missing, step: j))
+                    }
+                } else {
+                    gaps.append(Gap(row: row, missingBars: missing, interpolated: false))
+                    segments.append(Segment(firstRow: row, endRow: row + 1))
+                    lastTime = time
+                    last = target
+                    continue
+                }
+            }
+            if segments[segments.count - 1].endRow != row { materialize(&segments[segments.count - 1]) }
+            if segments[segments.count - 1].rows != nil {
+                segments[segments.count - 1].rows!.append(row)
+                segments[segments.count - 1].bars.append(target)
+            }
+            segments[segments.count - 1].endRow = row + 1
+            lastTime = time
+            last = target
+        }
+        return segments
+    }
+
+    /// A compact segment: run over its bars, then scatter the values of real rows back.
+    private static func run(
+        _ segmentBars: [BarValues], rows: [Int], lookback: Int, configuration: FeatureServiceCore.Configuration,
+        interval: Interval, into result: inout Result
+    ) {
+        let count = segmentBars.count
+        var scratch = [Double](repeating: .nan, count: count)
+        let open = segmentBars.map(\.open), high = segmentBars.map(\.high), low = segmentBars.map(\.low)
+        let close = segmentBars.map(\.close), volume = segmentBars.map(\.volume)
+        open.withUnsafeBufferPointer { o in high.withUnsafeBufferPointer { h in low.withUnsafeBufferPointer { l in
+        close.withUnsafeBufferPointer { c in volume.withUnsafeBufferPointer { v in
+            let columns = BarColumnPointers(open: o.baseAddress!, high: h.baseAddress!, low: l.baseAddress!, close: c.baseAddress!, volume: v.baseAddress!)
+            for j in configuration.specs.indices {
+                var indicator = configuration.specs[j].makeIndicator(interval: interval, volatility: configuration.volatility)
+                scratch.withUnsafeMutableBufferPointer { indicator.run(columns, count: count, into: $0.baseAddress!) }
+                for (index, row) in rows.enumerated() where row >= 0 { result.columns[j][row] = scratch[index] }
+            }
+        }}}}}
+        for (index, row) in rows.enumerated() where row >= 0 && index >= lookback { result.complete[row] = true }
+    }
+
+    /// The sets' per-bar transforms, row by row (the vector's raw values in, transformed values out).
+    private static func applyTransforms(_ configuration: FeatureServiceCore.Configuration, to result: inout Result) {
+        guard !configuration.transforms.isEmpty else { return }
+        let width = configuration.specs.count
+        var vector = [Double](repeating: .nan, count: width)
+        for row in 0..<result.complete.count {
+            for j in 0..<width { vector[j] = result.columns[j][row] }
+            vector.withUnsafeMutableBufferPointer { configuration.transform($0) }
+            for j in 0..<width { result.columns[j][row] = vector[j] }
+        }
+    }
+}
