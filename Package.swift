@@ -103,6 +103,8 @@ let package = Package(
         ),
         // The L2 order book and Binance's snapshot + diff synchronisation: pure.
         .target(name: "OrderBook", dependencies: ["Domain"], path: "Shared/OrderBook", exclude: ["README.md"], swiftSettings: swiftSettings),
+        // LightGBM's text model format, evaluated natively (serving needs no LightGBM): pure.
+        .target(name: "GradientBoosting", path: "Shared/GradientBoosting", swiftSettings: swiftSettings),
         // Recorded order-book captures (Quorum's, hftbacktest's, cryptofeed's) and their replay.
         .target(name: "Capture", dependencies: ["Domain", "Binance", "OrderBook", "CZlib"], path: "Shared/Capture", exclude: ["README.md"], swiftSettings: swiftSettings),
         // Strategy configs (JSONC model configs, the portfolio with its divisions), kline resampling: pure, Domain only.
@@ -113,7 +115,7 @@ let package = Package(
               coreDeps: ["OrderBook", "Binance"],
               mainDeps: ["BinanceClient", "Binance", "OrderBook", "Capture", .product(name: "GRDB", package: "GRDB.swift")])
     + service("FeatureService", folder: "FeatureService", executable: "quorum-features")
-    + service("Predictor", folder: "Predictor", executable: "quorum-predictor")
+    + service("Predictor", folder: "Predictor", executable: "quorum-predictor", coreDeps: ["GradientBoosting"])
     + service("Ensemble", folder: "Ensemble", executable: "quorum-ensemble")
     + service("RiskGate", folder: "RiskGate", executable: "quorum-riskgate")
     + service("Executor", folder: "Executor", executable: "quorum-executor",
@@ -122,7 +124,7 @@ let package = Package(
         // Research: labels, training, the in-process chain of all cores (backtest, parity reference).
         .target(
             name: "Research",
-            dependencies: ["Domain", "CollectorCore", "FeatureServiceCore", "PredictorCore", "EnsembleCore", "RiskGateCore", "ExecutorCore", "StrategyConfig"],
+            dependencies: ["Domain", "CollectorCore", "FeatureServiceCore", "PredictorCore", "EnsembleCore", "RiskGateCore", "ExecutorCore", "StrategyConfig", "GradientBoosting"],
             path: "Tools/Research",
             swiftSettings: swiftSettings
         ),
@@ -166,7 +168,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "quorum-bench",
-            dependencies: ["CZeroMQ", "Bus", "Runtime", "Wire", "Domain", "Research", "TestKit", "Binance", "OrderBook", "Capture", "CollectorCore", "FeatureServiceCore", "PredictorCore", "EnsembleCore", "RiskGateCore", "ExecutorCore"],
+            dependencies: ["CZeroMQ", "Bus", "Runtime", "Wire", "Domain", "Research", "TestKit", "Binance", "OrderBook", "Capture", "CollectorCore", "FeatureServiceCore", "PredictorCore", "EnsembleCore", "RiskGateCore", "ExecutorCore", "GradientBoosting"],
             path: "Tools/Bench",
             swiftSettings: swiftSettings
         ),
@@ -178,6 +180,12 @@ let package = Package(
             name: "CoreTests",
             dependencies: ["Domain", "TestKit", "CollectorCore", "FeatureServiceCore", "PredictorCore", "EnsembleCore", "RiskGateCore", "ExecutorCore", "Research"],
             // Read by path (RepositoryPaths.root), not as bundle resources: TA-Lib's output, scripts/talib_reference.py.
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GradientBoostingTests",
+            dependencies: ["GradientBoosting", "Research", "PredictorCore", "FeatureServiceCore", "CollectorCore", "Domain", "TestKit"],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

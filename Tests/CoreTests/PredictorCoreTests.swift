@@ -91,7 +91,7 @@ private func temporaryDirectory() throws -> String {
     }
 
     @Test func validationRefusesBadMetadata() {
-        #expect(throws: Model.ValidationError.unknownAlgorithm("lightgbm")) { try Model(metadata: metadata(algorithm: "lightgbm")) }
+        #expect(throws: Model.ValidationError.unknownAlgorithm("xgboost")) { try Model(metadata: metadata(algorithm: "xgboost")) }
         #expect(throws: Model.ValidationError.lengthMismatch(field: "stds", expected: 3, found: 2)) { try Model(metadata: metadata(stds: [1, 2])) }
         #expect(throws: Model.ValidationError.missingField("coefficients")) { try Model(metadata: metadata(coefficients: nil)) }
         #expect(throws: Model.ValidationError.missingField("intercept")) { try Model(metadata: metadata(intercept: nil)) }

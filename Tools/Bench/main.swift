@@ -5,7 +5,7 @@ import PredictorCore
 import Research
 import TestKit
 
-// quorum-bench [all|bus|pipeline|compute|book|features]: the hot paths, measured; `make bench` runs it on the
+// quorum-bench [all|bus|pipeline|compute|book|features|gbdt]: the hot paths, measured; `make bench` runs it on the
 // release build and docs/BENCHMARKS.md records the figures with this command.
 let arguments = Array(CommandLine.arguments.dropFirst())
 let which = arguments.first ?? "all"
@@ -102,4 +102,20 @@ if which == "all" || which == "pipeline" {
     for (name, kib) in result.rssKiB {
         line(String(format: "| %@ | %.1f MiB | %.1f MiB | %.1f MiB |", name, Double(kib) / 1024, Double(result.pssKiB[name] ?? -1) / 1024, Double(result.privateKiB[name] ?? -1) / 1024))
     }
+}
+
+if which == "all" || which == "gbdt" {
+    let result = try GradientBoostingBench.run()
+    line("\n## LightGBM model evaluation (\(result.trees) trees × \(result.leaves) leaves, \(GradientBoostingBench.features) features, binary; one thread)")
+    line("| path | one row median | one row p99 | batch (100k rows) per row |")
+    line("|---|---|---|---|")
+    line(String(format: "| native Swift evaluator (GradientBoosting.LightGBMModel) | %.2f µs | %.2f µs | %.2f µs |",
+                result.oneRow.median / 1000, result.oneRow.percentile(99) / 1000, result.batchNanosecondsPerRow / 1000))
+    line(String(format: "| LightGBM 4.7 C API LGBM_BoosterPredictForMat (num_threads=1) | %.2f µs | %.2f µs | %.2f µs |",
+                result.lightGBMOneRow.median / 1000, result.lightGBMOneRow.percentile(99) / 1000, result.lightGBMBatchNanosecondsPerRow / 1000))
+    line(String(format: "| ratio LightGBM / native | %.1f× | %.1f× | %.1f× |",
+                result.lightGBMOneRow.median / result.oneRow.median, result.lightGBMOneRow.percentile(99) / result.oneRow.percentile(99),
+                result.lightGBMBatchNanosecondsPerRow / result.batchNanosecondsPerRow))
+    line(String(format: "| targets (issue) | ≤ 8 µs | — | ≤ 4.5 µs (lleaves), stretch 3 µs |"))
+    line("max |native − LightGBM| over the batch: \(result.maxDifference)")
 }

@@ -1,5 +1,7 @@
 import Domain
 import FeatureServiceCore
+import Foundation
+import GradientBoosting
 import PredictorCore
 
 /// Trains a model from klines with the serving code path: features come from `FeatureServiceCore`
@@ -22,6 +24,7 @@ public enum ModelTraining {
         case invalidKlines(String)
         case emptyRange(String)
         case trainer(LogisticRegressionTrainer.Error)
+        case lightGBM(LightGBMTrainer.Error)
         case model(Model.ValidationError)
 
         public var description: String {
@@ -31,6 +34,7 @@ public enum ModelTraining {
             case .invalidKlines(let reason): return "klines: \(reason)"
             case .emptyRange(let reason): return "no training rows: \(reason)"
             case .trainer(let error): return error.description
+            case .lightGBM(let error): return error.description
             case .model(let error): return "trained model is invalid: \(error.description)"
             }
         }
@@ -152,6 +156,109 @@ public enum ModelTraining {
         } catch {
             throw .model(error)
         }
+    }
+
+    /// LightGBM trees fitted on prepared rows (a walk-forward fold's or the pipeline's final fit).
+    public static func lightGBMModel(
+        rows: [[Double]], labels: [Bool], features: [String], label: String, name: String, version: String,
+        interval: Interval, symbol: String, boosting: LightGBMTrainer.Boosting, parameters: [String: String],
+        created: Timestamp = .zero, library: LightGBMLibrary? = nil
+    ) throws(Error) -> Model {
+        let fit: LightGBMTrainer.Result
+        do {
+            fit = try LightGBMTrainer.train(rows: rows, labels: labels, featureNames: features, parameters: parameters, boosting: boosting, library: library)
+        } catch {
+            throw .lightGBM(error)
+        }
+        var params = fit.parameters
+        params["num_iterations"] = String(fit.iterations)
+        let metadata = ModelMetadata(
+            name: name, version: version, algorithm: (boosting == .randomForest ? ModelAlgorithm.randomForest : .lightgbm).rawValue,
+            label: label, features: features, interval: interval, symbols: [symbol], created: created.description,
+            params: params, featureHash: ModelMetadata.featureHash(features), dataHash: ModelMetadata.dataHash(rows: rows, labels: labels)
+        )
+        do {
+            return try Model(metadata: metadata, trees: fit.model)
+        } catch {
+            throw .model(error)
+        }
+    }
+
+    /// Trains LightGBM trees (`boosting` gbdt: algorithm `lightgbm`; rf: `random_forest`) through
+    /// LightGBM's C API on the same rows as `trainLogisticRegression` (NaN features stay, as LightGBM's
+    /// missing values), and returns the model artifact with `model.txt`'s trees, the parameters, the
+    /// feature and data hashes, in-sample AUC and log-loss through the native evaluator, and the code
+    /// version. `name` defaults to `lgbm-<label>` (`rf-<label>`), `version` to the compact creation time.
+    public static func trainLightGBM(
+        klines: [Kline], features: [String], label labelName: String, labelTolerance: Double? = nil,
+        range: Range<Timestamp>, boosting: LightGBMTrainer.Boosting = .gbdt, parameters: [String: String] = [:],
+        name: String? = nil, version: String? = nil, created: Timestamp, source: String? = nil,
+        maxInterpolatedGap: Int? = nil, crossValidation: [String: Double]? = nil, holdout: [String: Double]? = nil,
+        codeVersion: String? = ModelTraining.gitDescribe(), library: LightGBMLibrary? = nil
+    ) throws(Error) -> Model {
+        let label: HighLowLabel
+        do {
+            label = try HighLowLabel(parsing: labelName, tolerance: labelTolerance)
+        } catch {
+            throw .label(error)
+        }
+        let data = try dataset(klines: klines, features: features, label: label, range: range, maxInterpolatedGap: maxInterpolatedGap)
+        guard !data.rows.isEmpty else {
+            throw .emptyRange("no bar in \(range.lowerBound) ..< \(range.upperBound) has both features and a label")
+        }
+        let fit: LightGBMTrainer.Result
+        do {
+            fit = try LightGBMTrainer.train(
+                rows: data.rows, labels: data.labels, featureNames: data.features, parameters: parameters, boosting: boosting, library: library
+            )
+        } catch {
+            throw .lightGBM(error)
+        }
+        let algorithm: ModelAlgorithm = boosting == .randomForest ? .randomForest : .lightgbm
+        let prefix = boosting == .randomForest ? "rf" : "lgbm"
+        let probabilities = fit.model.probabilities(data.rows)
+        var params = fit.parameters
+        params["num_iterations"] = String(fit.iterations)
+        var metadata = ModelMetadata(
+            name: name ?? "\(prefix)-\(labelName)", version: version ?? compactVersion(created),
+            algorithm: algorithm.rawValue, label: labelName, labelTolerance: labelTolerance,
+            features: data.features, interval: klines[0].interval, symbols: [klines[0].symbol], created: created.description,
+            params: params, featureHash: ModelMetadata.featureHash(data.features),
+            dataHash: ModelMetadata.dataHash(rows: data.rows, labels: data.labels),
+            crossValidation: crossValidation, holdout: holdout, codeVersion: codeVersion
+        )
+        metadata.training = ModelMetadata.Training(
+            from: range.lowerBound, to: range.upperBound, rows: data.rows.count, positives: data.positives,
+            auc: ClassificationMetrics.auc(scores: probabilities, labels: data.labels) ?? .nan,
+            logLoss: ClassificationMetrics.logLoss(probabilities: probabilities, labels: data.labels) ?? .nan,
+            iterations: fit.iterations, source: source
+        )
+        do {
+            return try Model(metadata: metadata, trees: fit.model)
+        } catch {
+            throw .model(error)
+        }
+    }
+
+    /// `git describe --always --dirty` of the working directory's repository, nil when git or the
+    /// repository is absent.
+    public static func gitDescribe() -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "describe", "--always", "--dirty"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            return nil
+        }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? nil : text
     }
 
     /// `2024-08-05T00:00:00.000Z` → `20240805T000000Z`: sorts in time order as a version name.

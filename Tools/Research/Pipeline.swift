@@ -178,19 +178,48 @@ public struct Pipeline: Sendable {
         case .autoML:
             // Replaced by the search's winner.
             return { _, _, name, _ in throw PipelineError(problems: ["\(name): AutoML has no fitter before its search"]) }
-        case .lightGBM, .randomForest:
-            throw PipelineError(problems: ["\(algorithm.name) (\(algorithm.algoName)): LightGBM training is not wired into the pipeline yet"])
+        case .lightGBM(let lgbm):
+            var parameters: [String: String] = [:]
+            for p in lgbm.parameters { parameters[p.key] = p.value }
+            return lightGBMFitter(.gbdt, parameters: parameters, features: features, label: label, interval: interval, symbol: symbol)
+        case .randomForest(let rf):
+            return lightGBMFitter(.randomForest, parameters: randomForestParameters(rf, featureCount: features.count), features: features, label: label, interval: interval, symbol: symbol)
         }
     }
 
+    static func lightGBMFitter(_ boosting: LightGBMTrainer.Boosting, parameters: [String: String], features: [String], label: String, interval: Interval, symbol: String) -> Fitter {
+        { rows, labels, name, version in
+            try ModelTraining.lightGBMModel(rows: rows, labels: labels, features: features, label: label, name: name, version: version, interval: interval, symbol: symbol, boosting: boosting, parameters: parameters)
+        }
+    }
+
+    /// scikit-learn's random-forest keys as LightGBM's random-forest boosting: trees → rounds,
+    /// max_depth, min_samples_leaf → min_data_in_leaf, max_features → feature_fraction, bagging on.
+    static func randomForestParameters(_ rf: AlgorithmConfig.RandomForest, featureCount: Int) -> [String: String] {
+        var p: [String: String] = ["num_iterations": String(rf.trees), "min_data_in_leaf": String(max(1, rf.minSamplesLeaf))]
+        if let depth = rf.maxDepth { p["max_depth"] = String(depth) }
+        let d = Double(max(1, featureCount))
+        let fraction: Double = switch rf.maxFeatures {
+        case "sqrt": (d.squareRoot().rounded(.up)) / d
+        case "log2": max(1, log2(d).rounded(.up)) / d
+        default: Double(rf.maxFeatures).map { $0 > 1 ? min(1, $0 / d) : $0 } ?? 1
+        }
+        p["feature_fraction"] = String(min(1, max(1 / d, fraction)))
+        if let seed = rf.seed { p["seed"] = String(seed) }
+        if rf.balancedClassWeight { p["is_unbalance"] = "true" }
+        return p
+    }
+
     static func autoMLFamilies(_ names: [String]?) -> [AutoML.Family] {
-        let all: [AutoML.Family] = [.logisticRegression]
+        let all: [AutoML.Family] = [.logisticRegression, .lightGBM, .randomForest]
         guard let names else { return all }
         return all.filter { names.contains($0.name) }
     }
 
     static func familyFitter(_ family: AutoML.Family, parameters: AutoML.Parameters, features: [String], label: String, interval: Interval, symbol: String) -> Fitter {
         switch family.name {
+        case "lgbm": return lightGBMFitter(.gbdt, parameters: parameters, features: features, label: label, interval: interval, symbol: symbol)
+        case "rf": return lightGBMFitter(.randomForest, parameters: parameters, features: features, label: label, interval: interval, symbol: symbol)
         default:
             let C = Double(parameters["C"] ?? "1") ?? 1
             return { rows, labels, name, version in

@@ -1,3 +1,5 @@
+import GradientBoosting
+
 /// A model whose metadata passed validation, with its parameters ready to evaluate.
 public struct Model: Sendable, Hashable {
     public let metadata: ModelMetadata
@@ -5,6 +7,8 @@ public struct Model: Sendable, Hashable {
 
     public enum Parameters: Sendable, Hashable {
         case logisticRegression(LogisticRegressionParameters)
+        /// LightGBM trees (`lightgbm` or `random_forest`), evaluated natively from `model.txt`.
+        case gradientBoosting(LightGBMModel)
     }
 
     /// Why metadata does not describe a usable model.
@@ -27,8 +31,15 @@ public struct Model: Sendable, Hashable {
     }
 
     /// Validates metadata: known algorithm, non-empty distinct features, parameter arrays as long as
-    /// the feature list, finite numbers, positive standard deviations.
+    /// the feature list, finite numbers, positive standard deviations; a `featureHash`, when present,
+    /// must be the features'. Tree models need their `model.txt` (see `init(metadata:trees:)`).
     public init(metadata: ModelMetadata) throws(ValidationError) {
+        try self.init(metadata: metadata, trees: nil)
+    }
+
+    /// Validates metadata and, for `lightgbm` and `random_forest`, the trees read from `model.txt`:
+    /// the trees' inputs must be exactly the metadata's features (count and names, in order).
+    public init(metadata: ModelMetadata, trees: LightGBMModel?) throws(ValidationError) {
         guard let algorithm = ModelAlgorithm(rawValue: metadata.algorithm) else { throw .unknownAlgorithm(metadata.algorithm) }
         for (field, value) in [("name", metadata.name), ("version", metadata.version)] where !ModelRegistry.isSafeComponent(value) {
             throw .invalidValue(field: field, reason: "\"\(value)\" must be non-empty and use only letters, digits, '.', '_' and '-'")
@@ -38,8 +49,29 @@ public struct Model: Sendable, Hashable {
         guard Set(metadata.features).count == metadata.features.count else {
             throw .invalidValue(field: "features", reason: "a name is listed twice")
         }
+        if let hash = metadata.featureHash, hash != ModelMetadata.featureHash(metadata.features) {
+            throw .invalidValue(field: "featureHash", reason: "is not the hash of the listed features (edited features or hash?)")
+        }
         let count = metadata.features.count
         switch algorithm {
+        case .lightgbm, .randomForest:
+            guard let trees else { throw .missingField(ModelRegistry.treesFileName) }
+            guard trees.featureCount == count else {
+                throw .lengthMismatch(field: ModelRegistry.treesFileName, expected: count, found: trees.featureCount)
+            }
+            guard trees.featureNames == metadata.features || trees.featureNames == (0..<count).map({ "Column_\($0)" }) else {
+                throw .invalidValue(
+                    field: ModelRegistry.treesFileName,
+                    reason: "its feature_names (\(trees.featureNames.joined(separator: ","))) are not the metadata's features"
+                )
+            }
+            if (algorithm == .randomForest) != trees.averageOutput {
+                throw .invalidValue(
+                    field: ModelRegistry.treesFileName,
+                    reason: algorithm == .randomForest ? "a random forest's trees must be averaged (average_output)" : "averaged trees (average_output) are a random_forest, not lightgbm"
+                )
+            }
+            self.parameters = .gradientBoosting(trees)
         case .logisticRegression:
             func array(_ field: String, _ value: [Double]?) throws(ValidationError) -> [Double] {
                 guard let value else { throw .missingField(field) }
@@ -69,6 +101,7 @@ public struct Model: Sendable, Hashable {
     public func probability(_ x: some Collection<Double>) -> Double {
         switch parameters {
         case .logisticRegression(let lr): lr.probability(x)
+        case .gradientBoosting(let trees): trees.probability(Array(x))
         }
     }
 }

@@ -1,9 +1,13 @@
 import Foundation
+import GradientBoosting
 
-/// The on-disk model registry: `<directory>/<name>/<version>/metadata.json`.
+/// The on-disk model registry: `<directory>/<name>/<version>/metadata.json`, plus `model.txt`
+/// (LightGBM's text format) beside it for tree models.
 /// Loading without a version picks the lexicographically highest version directory.
 public struct ModelRegistry: Sendable {
     public static let metadataFileName = "metadata.json"
+    /// Tree models' LightGBM text, beside the metadata.
+    public static let treesFileName = "model.txt"
 
     public let directory: String
 
@@ -18,6 +22,8 @@ public struct ModelRegistry: Sendable {
         case unreadable(path: String, reason: String)
         case invalidJSON(path: String, reason: String)
         case invalidModel(path: String, ModelValidationError)
+        /// `model.txt` is not a LightGBM model the evaluator can run.
+        case invalidTrees(path: String, LightGBMModel.ParseError)
         /// The metadata's name or version is not the directory it is stored in.
         case locationMismatch(path: String, reason: String)
         case invalidName(String)
@@ -32,6 +38,7 @@ public struct ModelRegistry: Sendable {
             case .unreadable(let path, let reason): return "cannot read \(path): \(reason)"
             case .invalidJSON(let path, let reason): return "\(path) is not valid model metadata: \(reason)"
             case .invalidModel(let path, let error): return "\(path): \(error.description)"
+            case .invalidTrees(let path, let error): return "\(path): \(error.description)"
             case .locationMismatch(let path, let reason): return "\(path): \(reason)"
             case .invalidName(let name):
                 return "\"\(name)\" is not a usable model name or version (letters, digits, '.', '_', '-'; not '.' or '..')"
@@ -83,20 +90,49 @@ public struct ModelRegistry: Sendable {
         return model
     }
 
-    /// Reads and validates one metadata file.
+    /// Reads and validates one metadata file, and for tree models the `model.txt` beside it.
     public static func load(metadataAt path: String) throws(Error) -> Model {
-        guard FileManager.default.fileExists(atPath: path) else { throw .missingFile(path: path) }
-        let data: Data
+        let data = try read(path)
+        let metadata = try decodeMetadata(data, path: path)
+        var trees: LightGBMModel? = nil
+        if let algorithm = ModelAlgorithm(rawValue: metadata.algorithm), algorithm.usesModelFile {
+            let treesPath = (path as NSString).deletingLastPathComponent + "/" + treesFileName
+            let text = String(decoding: try read(treesPath), as: UTF8.self)
+            do {
+                trees = try LightGBMModel(text: text)
+            } catch {
+                throw .invalidTrees(path: treesPath, error)
+            }
+        }
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            return try Model(metadata: metadata, trees: trees)
+        } catch {
+            throw .invalidModel(path: path, error)
+        }
+    }
+
+    static func read(_ path: String) throws(Error) -> Data {
+        guard FileManager.default.fileExists(atPath: path) else { throw .missingFile(path: path) }
+        do {
+            return try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
             throw .unreadable(path: path, reason: error.localizedDescription)
         }
-        return try decode(data, path: path)
     }
 
-    /// Decodes and validates metadata JSON; `path` only names the source in errors.
+    /// Decodes and validates metadata JSON of a model stored inline (logistic regression); `path`
+    /// only names the source in errors. Tree models fail here with a missing `model.txt`: use `load`.
     public static func decode(_ data: Data, path: String = "metadata.json") throws(Error) -> Model {
+        let metadata = try decodeMetadata(data, path: path)
+        do {
+            return try Model(metadata: metadata)
+        } catch {
+            throw .invalidModel(path: path, error)
+        }
+    }
+
+    /// Decodes metadata JSON without validating it as a model.
+    public static func decodeMetadata(_ data: Data, path: String = "metadata.json") throws(Error) -> ModelMetadata {
         let metadata: ModelMetadata
         do {
             let decoder = JSONDecoder()
@@ -107,11 +143,7 @@ public struct ModelRegistry: Sendable {
         } catch {
             throw .invalidJSON(path: path, reason: String(describing: error))
         }
-        do {
-            return try Model(metadata: metadata)
-        } catch {
-            throw .invalidModel(path: path, error)
-        }
+        return metadata
     }
 
     /// Pretty, key-sorted JSON of a model's metadata.
@@ -126,8 +158,9 @@ public struct ModelRegistry: Sendable {
         }
     }
 
-    /// Writes `<directory>/<name>/<version>/metadata.json`, creating directories. Refuses to replace an
-    /// existing version unless `overwrite`. Returns the file's path.
+    /// Writes `<directory>/<name>/<version>/metadata.json` (and `model.txt` first for tree models),
+    /// creating directories. Refuses to replace an existing version unless `overwrite`. Returns the
+    /// metadata file's path.
     @discardableResult
     public func write(_ model: Model, overwrite: Bool = false) throws(Error) -> String {
         guard Self.isSafeComponent(model.name) else { throw .invalidName(model.name) }
@@ -137,6 +170,9 @@ public struct ModelRegistry: Sendable {
         if FileManager.default.fileExists(atPath: path) && !overwrite { throw .alreadyExists(path: path) }
         do {
             try FileManager.default.createDirectory(atPath: versionPath, withIntermediateDirectories: true)
+            if case .gradientBoosting(let trees) = model.parameters {
+                try Data(trees.text.utf8).write(to: URL(fileURLWithPath: versionPath + "/" + Self.treesFileName), options: .atomic)
+            }
             try Self.encode(model).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
             throw .writeFailed(path: path, reason: error.localizedDescription)
