@@ -105,6 +105,10 @@ let package = Package(
         .target(name: "OrderBook", dependencies: ["Domain"], path: "Shared/OrderBook", exclude: ["README.md"], swiftSettings: swiftSettings),
         // Recorded order-book captures (Quorum's, hftbacktest's, cryptofeed's) and their replay.
         .target(name: "Capture", dependencies: ["Domain", "Binance", "OrderBook", "CZlib"], path: "Shared/Capture", exclude: ["README.md"], swiftSettings: swiftSettings),
+        // Order-flow features aggregated to bars from the synced book and trades: pure.
+        .target(name: "OrderFlow", dependencies: ["Domain", "OrderBook"], path: "Shared/OrderFlow", swiftSettings: swiftSettings),
+        // Order-flow bars from recorded captures (reads files: kept out of the pure target).
+        .target(name: "OrderFlowCapture", dependencies: ["OrderFlow", "Capture", "Binance", "OrderBook", "Domain"], path: "Shared/OrderFlowCapture", swiftSettings: swiftSettings),
     ]
     + service("Bus", folder: "Bus", executable: "quorum-bus")
     + service("Collector", folder: "Collector", executable: "quorum-collector",
@@ -164,7 +168,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "quorum-bench",
-            dependencies: ["CZeroMQ", "Bus", "Runtime", "Wire", "Domain", "Research", "TestKit", "Binance", "OrderBook", "Capture", "CollectorCore", "FeatureServiceCore", "PredictorCore", "EnsembleCore", "RiskGateCore", "ExecutorCore"],
+            dependencies: ["CZeroMQ", "Bus", "Runtime", "Wire", "Domain", "Research", "TestKit", "Binance", "OrderBook", "Capture", "OrderFlow", "CollectorCore", "FeatureServiceCore", "PredictorCore", "EnsembleCore", "RiskGateCore", "ExecutorCore"],
             path: "Tools/Bench",
             swiftSettings: swiftSettings
         ),
@@ -179,6 +183,7 @@ let package = Package(
         ),
         .testTarget(name: "LauncherTests", dependencies: ["Launcher"], swiftSettings: swiftSettings),
         .testTarget(name: "BinanceTests", dependencies: ["Binance", "BinanceClient", "Domain", "TestKit"], swiftSettings: swiftSettings),
+        .testTarget(name: "OrderFlowTests", dependencies: ["OrderFlow", "OrderFlowCapture", "OrderBook", "Domain", "TestKit"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "OrderBookTests", dependencies: ["OrderBook", "Capture", "Binance", "Domain", "TestKit"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ExchangeSimTests",
