@@ -183,7 +183,7 @@ let package = Package(
         ),
         .testTarget(name: "LauncherTests", dependencies: ["Launcher"], swiftSettings: swiftSettings),
         .testTarget(name: "BinanceTests", dependencies: ["Binance", "BinanceClient", "Domain", "TestKit"], swiftSettings: swiftSettings),
-        .testTarget(name: "OrderFlowTests", dependencies: ["OrderFlow", "OrderFlowCapture", "OrderBook", "Domain", "TestKit"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
+        .testTarget(name: "OrderFlowTests", dependencies: ["OrderFlow", "OrderFlowCapture", "Capture", "OrderBook", "Domain", "TestKit"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "OrderBookTests", dependencies: ["OrderBook", "Capture", "Binance", "Domain", "TestKit"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ExchangeSimTests",

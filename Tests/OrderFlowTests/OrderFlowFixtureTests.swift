@@ -1,3 +1,4 @@
+import Capture
 import Domain
 import Foundation
 import OrderFlow
@@ -95,6 +96,51 @@ struct ReferenceTable {
         #expect(table.decodeErrorCount == 0 && table.otherSymbolRecords > 0)
         #expect(table.synchronizer.snapshotsAccepted == 1 && table.aggregator.trades > 0)
         #expect(table.bars.contains { $0.bookValid && !$0.values.contains { $0.isNaN } })
+    }
+
+    /// One depth diff removed from the real BTCUSDT capture: the synchronizer sees a gap, the bar
+    /// holding it has NaN book features and counts the resync, and (the capture has no second
+    /// snapshot) every later bar stays invalid while its trade imbalance is still computed.
+    @Test(sharedData) func aGapInTheCaptureInvalidatesItsBar() throws {
+        let original = Captures.files("btcusdt")[0]
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("orderflow-gap-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let gapped = dir.appendingPathComponent("btcusdt_gap.txt").path
+        var text = "", depth = 0
+        for record in try CaptureReader(files: [original]) {
+            if record.kind == .stream, record.text.contains("\"depthUpdate\"") {
+                depth += 1
+                if depth == 2_000 { continue }
+            }
+            text += "\(record.receiveTime.nanoseconds) \(record.text)\n"
+        }
+        try text.write(toFile: gapped, atomically: true, encoding: .utf8)
+        let configuration = try OrderFlowConfiguration(freq: "10s")
+        let clean = try OrderFlowReplay.bars(files: [original], configuration: configuration)
+        let table = try OrderFlowReplay.bars(files: [gapped], format: .hftbacktest, symbol: "BTCUSDT", configuration: configuration)
+        #expect(table.synchronizer.gaps == 1 && table.aggregator.resyncs == 1)
+        let hit = try #require(table.bars.firstIndex { $0.resyncs == 1 })
+        #expect(table.bars.filter { $0.resyncs > 0 }.count == 1)
+        #expect(hit > 10 && hit < table.bars.count - 3)
+        #expect(Array(table.bars[..<hit]) == Array(clean.bars[..<hit]))
+        for bar in table.bars[hit...] {
+            #expect(!bar.bookValid)
+            #expect(bar.values.enumerated().allSatisfy { i, v in configuration.names[i] == "trade_imbalance" ? !v.isNaN : v.isNaN })
+        }
+        #expect(table.invalidBars == 1 + (table.bars.count - hit))
+    }
+
+    /// USD-M futures: `pu` chaining is the synchronizer's; the aggregator's own spot check is off.
+    @Test(sharedData) func futuresCapturesReplayWithTheirOwnChaining() throws {
+        let path = RepositoryPaths.shared!.appendingPathComponent("data/orderbook/hftbacktest/usdm/btcusdt_20240808.gz").path
+        let table = try OrderFlowReplay.bars(
+            files: [path], configuration: try OrderFlowConfiguration(freq: "30s"),
+            synchronizer: .init(market: .usdMFutures)
+        )
+        #expect(table.synchronizer.gaps == 0 && table.aggregator.resyncs == 0 && table.aggregator.gaps == 0)
+        #expect(table.bars.count >= 10 && table.invalidBars == 1)
+        #expect(table.aggregator.diffsApplied == table.synchronizer.diffsApplied)
     }
 
     @Test func patternsExpandSorted() throws {
