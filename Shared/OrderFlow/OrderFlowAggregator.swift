@@ -130,7 +130,15 @@ public struct OrderFlowAggregator: Sendable {
         case .book(let snapshot): receive(snapshot)
         case .trade(let trade): record(trade, into: &bars)
         case .resync(let time): resync(at: time, into: &bars)
-        case .advance(let time): advanceBars(to: time.milliseconds, into: &bars)
+        case .advance(let time):
+            // Moves the clock too: an event older than an advance is late, like one older than an event.
+            let t = time.milliseconds
+            if let c = clock, t <= c {
+                advanceBars(to: c, into: &bars)
+            } else {
+                clock = t
+                advanceBars(to: t, into: &bars)
+            }
         }
     }
 

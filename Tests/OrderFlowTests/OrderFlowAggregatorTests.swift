@@ -136,6 +136,11 @@ import Testing
         #expect(bars.count == 1 && bars[0].openTime.milliseconds == 10_000 && bars[0].trades == 2)
         #expect(a.statistics.lateEvents == 1)
         #expect(value(bars[0], .tradeImbalance) == 0)
+        // After the shell closed bar 10 s at 20 s, a trade stamped 19.5 s is late and belongs to bar 20 s.
+        a.handle(.trade(Make.trade(at: 19_500, price: 100, quantity: 1, takerBuys: true)), into: &bars)
+        a.handle(.advance(to: Timestamp(milliseconds: 30_000)), into: &bars)
+        #expect(bars.count == 2 && bars[1].openTime.milliseconds == 20_000 && bars[1].trades == 1)
+        #expect(a.statistics.lateEvents == 2)
     }
 
     @Test func longJumpsSkipEmptyBarsBeyondTheLimit() throws {
