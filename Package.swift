@@ -109,6 +109,10 @@ let package = Package(
         .target(name: "Capture", dependencies: ["Domain", "Binance", "OrderBook", "CZlib"], path: "Shared/Capture", exclude: ["README.md"], swiftSettings: swiftSettings),
         // Strategy configs (JSONC model configs, the portfolio with its divisions), kline resampling: pure, Domain only.
         .target(name: "StrategyConfig", dependencies: ["Domain"], path: "Shared/StrategyConfig", exclude: ["README.md"], swiftSettings: swiftSettings),
+        // Order-flow features aggregated to bars from the synced book and trades: pure.
+        .target(name: "OrderFlow", dependencies: ["Domain", "OrderBook"], path: "Shared/OrderFlow", swiftSettings: swiftSettings),
+        // Order-flow bars from recorded captures (reads files: kept out of the pure target).
+        .target(name: "OrderFlowCapture", dependencies: ["OrderFlow", "Capture", "Binance", "OrderBook", "Domain"], path: "Shared/OrderFlowCapture", swiftSettings: swiftSettings),
     ]
     + service("Bus", folder: "Bus", executable: "quorum-bus")
     + service("Collector", folder: "Collector", executable: "quorum-collector",
@@ -124,7 +128,7 @@ let package = Package(
         // Research: labels, training, the in-process chain of all cores (backtest, parity reference).
         .target(
             name: "Research",
-            dependencies: ["Domain", "CollectorCore", "FeatureServiceCore", "PredictorCore", "EnsembleCore", "RiskGateCore", "ExecutorCore", "StrategyConfig", "GradientBoosting"],
+            dependencies: ["Domain", "CollectorCore", "FeatureServiceCore", "PredictorCore", "EnsembleCore", "RiskGateCore", "ExecutorCore", "StrategyConfig", "GradientBoosting", "OrderFlow"],
             path: "Tools/Research",
             swiftSettings: swiftSettings
         ),
@@ -168,7 +172,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "quorum-bench",
-            dependencies: ["CZeroMQ", "Bus", "Runtime", "Wire", "Domain", "Research", "TestKit", "Binance", "OrderBook", "Capture", "CollectorCore", "FeatureServiceCore", "PredictorCore", "EnsembleCore", "RiskGateCore", "ExecutorCore", "GradientBoosting"],
+            dependencies: ["CZeroMQ", "Bus", "Runtime", "Wire", "Domain", "Research", "TestKit", "Binance", "OrderBook", "Capture", "OrderFlow", "CollectorCore", "FeatureServiceCore", "PredictorCore", "EnsembleCore", "RiskGateCore", "ExecutorCore", "GradientBoosting"],
             path: "Tools/Bench",
             swiftSettings: swiftSettings
         ),
@@ -192,6 +196,7 @@ let package = Package(
         .testTarget(name: "LauncherTests", dependencies: ["Launcher"], swiftSettings: swiftSettings),
         .testTarget(name: "StrategyConfigTests", dependencies: ["StrategyConfig", "Domain", "TestKit", "CollectorCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BinanceTests", dependencies: ["Binance", "BinanceClient", "Domain", "TestKit"], swiftSettings: swiftSettings),
+        .testTarget(name: "OrderFlowTests", dependencies: ["OrderFlow", "OrderFlowCapture", "Capture", "OrderBook", "Domain", "TestKit"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "OrderBookTests", dependencies: ["OrderBook", "Capture", "Binance", "Domain", "TestKit"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ExchangeSimTests",

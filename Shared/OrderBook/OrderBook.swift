@@ -137,6 +137,16 @@ public struct OrderBook: Sendable, Hashable {
         return out
     }
 
+    /// Visits the levels of a side best first, in raw `Decimal8` units (price, quantity), without
+    /// allocating; `body` returns false to stop. For readers that walk an unknown number of levels
+    /// (order-flow depth within a price band).
+    public func forEachLevel(_ side: BookSide, _ body: (_ priceUnits: Int64, _ quantityUnits: Int64) -> Bool) {
+        switch side {
+        case .bid: bids.forEach { key, quantity in body(-key, quantity) }
+        case .ask: asks.forEach { key, quantity in body(key, quantity) }
+        }
+    }
+
     /// Checks the internal structure (tests).
     public func isStructurallyValid() -> Bool { bids.isValid() && asks.isValid() }
 

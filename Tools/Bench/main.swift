@@ -5,7 +5,7 @@ import PredictorCore
 import Research
 import TestKit
 
-// quorum-bench [all|bus|pipeline|compute|book|features|gbdt]: the hot paths, measured; `make bench` runs it on the
+// quorum-bench [all|bus|pipeline|compute|book|orderflow|features|gbdt]: the hot paths, measured; `make bench` runs it on the
 // release build and docs/BENCHMARKS.md records the figures with this command.
 let arguments = Array(CommandLine.arguments.dropFirst())
 let which = arguments.first ?? "all"
@@ -85,6 +85,10 @@ if which == "features" {
 
 if which == "all" || which == "book" {
     for text in try BookBench.run() { line(text) }
+}
+
+if which == "all" || which == "orderflow" {
+    for text in try OrderFlowBench.run() { line(text) }
 }
 
 if which == "all" || which == "pipeline" {

@@ -77,6 +77,14 @@ public struct Pipeline: Sendable {
             options.progress?("\(stage) done")
         }
 
+        // Order-flow features need recorded books joined to the bars and a FeatureService that
+        // computes them from md.depth / md.trade in the backtest chain: not wired yet.
+        let orderFlow = orderFlowFeatures(config.trainFeatures)
+        guard orderFlow.isEmpty else {
+            throw PipelineError(problems: [
+                "order-flow features (\(orderFlow.joined(separator: ", "))) are computed offline by OrderFlowReplay from captures, but the pipeline does not join them to the bars and the backtest chain does not compute them yet: this config cannot run end to end in this version",
+            ])
+        }
         // Features: the config's, plus the volatility baseline's.
         var features = config.trainFeatures
         if !features.contains(volatilityFeature) { features.append(volatilityFeature) }
@@ -168,7 +176,7 @@ public struct Pipeline: Sendable {
     public typealias Fitter = @Sendable (_ rows: [[Double]], _ labels: [Bool], _ name: String, _ version: String) throws -> Model
 
     /// How one configured algorithm fits rows into a model.
-    static func fitter(_ algorithm: AlgorithmConfig, features: [String], label: String, interval: Interval, symbol: String) throws -> Fitter {
+    public static func fitter(_ algorithm: AlgorithmConfig, features: [String], label: String, interval: Interval, symbol: String) throws -> Fitter {
         switch algorithm.kind {
         case .logisticRegression(let lr):
             let options = LogisticRegressionTrainer.Options(C: lr.c, maxIterations: max(lr.maxIterations, 100))

@@ -28,7 +28,7 @@ struct ConfigOptions: ParsableArguments {
     func load(quiet: Bool = false) throws -> (loaded: LoadedConfig, files: ModelConfig.FileCheck) {
         let loaded: LoadedConfig
         do {
-            loaded = try StrategyConfig.load(path: config, overrides: overrides)
+            loaded = try StrategyConfig.load(path: config, overrides: overrides, rules: Pipeline.nameRules)
         } catch {
             throw CommandFailure("\(config): \(error.violations.count) problem\(error.violations.count == 1 ? "" : "s")\n" + error.violations.map { "  " + $0.description }.joined(separator: "\n"))
         }
