@@ -28,6 +28,11 @@ public struct AverageDirectionalIndex: Indicator {
 
     public var lookback: Int { 2 * window - 1 }
 
+    /// `update` bar by bar, statically dispatched (see `Indicator.run`).
+    public mutating func run(_ columns: BarColumnPointers, count: Int, into output: UnsafeMutablePointer<Double>) {
+        for i in 0..<count { output[i] = update(columns[i]) }
+    }
+
     public mutating func update(_ bar: BarValues) -> Double {
         let index = seen
         seen += 1

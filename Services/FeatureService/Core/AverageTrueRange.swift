@@ -18,6 +18,38 @@ public struct AverageTrueRange: Indicator {
 
     public var lookback: Int { window }
 
+    /// Exactly `update` bar by bar (the same operations in the same order, so the same bits): the
+    /// warm-up through `update`, then the steady state as one loop with the state in registers.
+    public mutating func run(_ columns: BarColumnPointers, count: Int, into output: UnsafeMutablePointer<Double>) {
+        var i = 0
+        while i < count && seen <= window {
+            output[i] = update(columns[i])
+            i += 1
+        }
+        guard i < count else { return }
+        let high = columns.high, low = columns.low, close = columns.close
+        let n = Double(window), m = n - 1
+        var previousClose = self.previousClose, average = self.average
+        let steady = count - i
+        while i < count {
+            var range = high[i] - low[i]
+            let up = abs(previousClose - high[i])
+            range = up > range ? up : range
+            let down = abs(previousClose - low[i])
+            range = down > range ? down : range
+            average *= m
+            average += range
+            average /= n
+            output[i] = average
+            previousClose = close[i]
+            i += 1
+        }
+        self.previousClose = previousClose
+        self.average = average
+        seen += steady
+    }
+
+    @inline(__always)
     public mutating func update(_ bar: BarValues) -> Double {
         defer {
             previousClose = bar.close

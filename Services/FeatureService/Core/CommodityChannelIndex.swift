@@ -19,6 +19,11 @@ public struct CommodityChannelIndex: Indicator {
 
     public var lookback: Int { window - 1 }
 
+    /// `update` bar by bar, statically dispatched (see `Indicator.run`).
+    public mutating func run(_ columns: BarColumnPointers, count: Int, into output: UnsafeMutablePointer<Double>) {
+        for i in 0..<count { output[i] = update(columns[i]) }
+    }
+
     public mutating func update(_ bar: BarValues) -> Double {
         let typical = (bar.high + bar.low + bar.close) / 3
         ring.push(typical)

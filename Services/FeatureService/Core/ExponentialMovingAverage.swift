@@ -23,6 +23,11 @@ public struct ExponentialMovingAverage: Indicator {
 
     public var lookback: Int { window - 1 }
 
+    /// `update` bar by bar, statically dispatched (see `Indicator.run`).
+    public mutating func run(_ columns: BarColumnPointers, count: Int, into output: UnsafeMutablePointer<Double>) {
+        for i in 0..<count { output[i] = update(columns[i]) }
+    }
+
     public mutating func update(_ bar: BarValues) -> Double {
         let x = bar[field]
         if window == 1 { return x }

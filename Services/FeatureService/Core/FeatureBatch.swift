@@ -94,11 +94,17 @@ public enum FeatureBatch {
             throw .columnLengths("openTimes \(n), open \(lengths[0]), high \(lengths[1]), low \(lengths[2]), close \(lengths[3]), volume \(lengths[4])")
         }
         let width = configuration.specs.count
-        var result = Result(
-            names: configuration.features, columns: Array(repeating: [Double](repeating: .nan, count: n), count: width),
-            complete: [Bool](repeating: false, count: n), gaps: [], drops: []
-        )
-        let segments = split(bars, interval: interval, configuration: configuration, gaps: &result.gaps, drops: &result.drops)
+        var gaps: [Gap] = [], drops: [Drop] = []
+        let segments = split(bars, interval: interval, configuration: configuration, gaps: &gaps, drops: &drops)
+        // When every row is fed in place (no drop, no made-up bar), the indicators write every value:
+        // the columns need no NaN fill first.
+        let everyRowWritten = drops.isEmpty && segments.allSatisfy { $0.rows == nil }
+        let columns = (0..<width).map { _ in
+            everyRowWritten
+                ? [Double](unsafeUninitializedCapacity: n) { _, initialized in initialized = n }
+                : [Double](repeating: .nan, count: n)
+        }
+        var result = Result(names: configuration.features, columns: columns, complete: [Bool](repeating: false, count: n), gaps: gaps, drops: drops)
         let lookback = configuration.warmupBars(for: interval) - 1
 
         bars.open.withUnsafeBufferPointer { open in
@@ -136,63 +142,66 @@ public enum FeatureBatch {
     private static func split(
         _ bars: Bars, interval: Interval, configuration: FeatureServiceCore.Configuration, gaps: inout [Gap], drops: inout [Drop]
     ) -> [Segment] {
+        guard bars.count > 0 else { return [] }
         var segments: [Segment] = []
         let step = interval.milliseconds
-        var lastTime: Int64?
-        var last = BarValues(open: 0, high: 0, low: 0, close: 0, volume: 0)
         func values(_ row: Int) -> BarValues {
             BarValues(open: bars.open[row], high: bars.high[row], low: bars.low[row], close: bars.close[row], volume: bars.volume[row])
         }
-        /// Makes the open segment a compact copy (before it takes a made-up bar or skips a dropped row).
+        /// Makes a segment a compact copy (before it takes a made-up bar or skips a dropped row).
         func materialize(_ segment: inout Segment) {
             guard segment.rows == nil else { return }
             segment.rows = Array(segment.firstRow..<segment.endRow)
             segment.bars = (segment.firstRow..<segment.endRow).map(values)
         }
-        for row in 0..<bars.count {
-            let time = bars.openTimes[row]
-            guard let previous = lastTime else {
-                segments.append(Segment(firstRow: row, endRow: row + 1))
-                lastTime = time
-                last = values(row)
-                continue
-            }
-            let delta = time - previous
-            guard delta > 0 else {
-                drops.append(Drop(row: row, reason: "duplicate_or_out_of_order"))
-                continue
-            }
-            guard delta % step == 0 else {
-                drops.append(Drop(row: row, reason: "misaligned_open_time"))
-                continue
-            }
-            let missing = Int(delta / step) - 1
-            let target = values(row)
-            if missing > 0 {
-                if let maxGap = configuration.maxInterpolatedGap, missing <= maxGap {
-                    gaps.append(Gap(row: row, missingBars: missing, interpolated: true))
-                    materialize(&segments[segments.count - 1])
-                    for j in 1...missing {
-                        segments[segments.count - 1].rows!.append(-1)
-                        segments[segments.count - 1].bars.append(FeatureServiceCore.interpolated(from: last, to: target, missing: missing, step: j))
-                    }
-                } else {
-                    gaps.append(Gap(row: row, missingBars: missing, interpolated: false))
-                    segments.append(Segment(firstRow: row, endRow: row + 1))
-                    lastTime = time
-                    last = target
+        var current = Segment(firstRow: 0, endRow: 1)
+        var lastRow = 0
+        bars.openTimes.withUnsafeBufferPointer { times in
+            for row in 1..<times.count {
+                let delta = times[row] - times[lastRow]
+                // The common case: the next bar, right after the last one, in a segment fed in place.
+                if delta == step && current.rows == nil && current.endRow == row {
+                    current.endRow = row + 1
+                    lastRow = row
                     continue
                 }
+                guard delta > 0 else {
+                    drops.append(Drop(row: row, reason: "duplicate_or_out_of_order"))
+                    continue
+                }
+                guard delta % step == 0 else {
+                    drops.append(Drop(row: row, reason: "misaligned_open_time"))
+                    continue
+                }
+                let missing = Int(delta / step) - 1
+                let target = values(row)
+                if missing > 0 {
+                    if let maxGap = configuration.maxInterpolatedGap, missing <= maxGap {
+                        gaps.append(Gap(row: row, missingBars: missing, interpolated: true))
+                        materialize(&current)
+                        let last = values(lastRow)
+                        for j in 1...missing {
+                            current.rows!.append(-1)
+                            current.bars.append(FeatureServiceCore.interpolated(from: last, to: target, missing: missing, step: j))
+                        }
+                    } else {
+                        gaps.append(Gap(row: row, missingBars: missing, interpolated: false))
+                        segments.append(current)
+                        current = Segment(firstRow: row, endRow: row + 1)
+                        lastRow = row
+                        continue
+                    }
+                }
+                if current.endRow != row { materialize(&current) }
+                if current.rows != nil {
+                    current.rows!.append(row)
+                    current.bars.append(target)
+                }
+                current.endRow = row + 1
+                lastRow = row
             }
-            if segments[segments.count - 1].endRow != row { materialize(&segments[segments.count - 1]) }
-            if segments[segments.count - 1].rows != nil {
-                segments[segments.count - 1].rows!.append(row)
-                segments[segments.count - 1].bars.append(target)
-            }
-            segments[segments.count - 1].endRow = row + 1
-            lastTime = time
-            last = target
         }
+        segments.append(current)
         return segments
     }
 

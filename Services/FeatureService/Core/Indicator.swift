@@ -85,6 +85,18 @@ public struct BarColumnPointers {
         BarValues(open: open[i], high: high[i], low: low[i], close: close[i], volume: volume[i])
     }
 
+    /// The column of `field`.
+    @inline(__always)
+    public func column(_ field: BarField) -> UnsafePointer<Double> {
+        switch field {
+        case .open: open
+        case .high: high
+        case .low: low
+        case .close: close
+        case .volume: volume
+        }
+    }
+
     /// The columns from bar `offset` on.
     public func advanced(by offset: Int) -> BarColumnPointers {
         BarColumnPointers(open: open + offset, high: high + offset, low: low + offset, close: close + offset, volume: volume + offset)

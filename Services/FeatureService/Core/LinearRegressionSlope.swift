@@ -27,6 +27,11 @@ public struct LinearRegressionSlope: Indicator {
 
     public var lookback: Int { window - 1 }
 
+    /// `update` bar by bar, statically dispatched (see `Indicator.run`).
+    public mutating func run(_ columns: BarColumnPointers, count: Int, into output: UnsafeMutablePointer<Double>) {
+        for i in 0..<count { output[i] = update(columns[i]) }
+    }
+
     public mutating func update(_ bar: BarValues) -> Double {
         ring.push(bar[field])
         guard ring.isFull else { return .nan }

@@ -17,6 +17,11 @@ public struct RateOfChange: Indicator {
 
     public var lookback: Int { window }
 
+    /// `update` bar by bar, statically dispatched (see `Indicator.run`).
+    public mutating func run(_ columns: BarColumnPointers, count: Int, into output: UnsafeMutablePointer<Double>) {
+        for i in 0..<count { output[i] = update(columns[i]) }
+    }
+
     public mutating func update(_ bar: BarValues) -> Double {
         let x = bar[field]
         let full = ring.isFull

@@ -56,6 +56,11 @@ public struct RealizedVolatility: Indicator {
 
     public var lookback: Int { windowBars }
 
+    /// `update` bar by bar, statically dispatched (see `Indicator.run`).
+    public mutating func run(_ columns: BarColumnPointers, count: Int, into output: UnsafeMutablePointer<Double>) {
+        for i in 0..<count { output[i] = update(columns[i]) }
+    }
+
     public mutating func update(_ bar: BarValues) -> Double {
         let logClose = bar.close > 0 ? log(bar.close) : .nan
         defer {

@@ -23,6 +23,40 @@ public struct RelativeStrengthIndex: Indicator {
 
     public var lookback: Int { window }
 
+    /// Exactly `update` bar by bar (the same operations in the same order, so the same bits): the
+    /// warm-up through `update`, then the steady state as one loop with the state in registers.
+    public mutating func run(_ columns: BarColumnPointers, count: Int, into output: UnsafeMutablePointer<Double>) {
+        var i = 0
+        while i < count && seen <= window {
+            output[i] = update(columns[i])
+            i += 1
+        }
+        guard i < count else { return }
+        let input = columns.column(field)
+        let n = Double(window), m = n - 1
+        var previous = self.previous, gain = averageGain, loss = averageLoss
+        let steady = count - i
+        while i < count {
+            let x = input[i]
+            let change = x - previous
+            previous = x
+            loss *= m
+            gain *= m
+            loss -= change < 0 ? change : 0
+            gain += change < 0 ? 0 : change
+            loss /= n
+            gain /= n
+            let total = gain + loss
+            output[i] = Self.isZero(total) ? 0 : 100 * (gain / total)
+            i += 1
+        }
+        self.previous = previous
+        averageGain = gain
+        averageLoss = loss
+        seen += steady
+    }
+
+    @inline(__always)
     public mutating func update(_ bar: BarValues) -> Double {
         let x = bar[field]
         defer {
@@ -41,9 +75,11 @@ public struct RelativeStrengthIndex: Indicator {
             averageLoss /= n
             averageGain /= n
         } else {
+            // Adding a zero to the other side leaves it unchanged: branch-free, the same bits.
             averageLoss *= n - 1
             averageGain *= n - 1
-            if change < 0 { averageLoss -= change } else { averageGain += change }
+            averageLoss -= change < 0 ? change : 0
+            averageGain += change < 0 ? 0 : change
             averageLoss /= n
             averageGain /= n
         }

@@ -24,6 +24,41 @@ public struct SimpleMovingAverage: Indicator {
 
     public var lookback: Int { window - 1 }
 
+    /// Exactly `update` bar by bar (the same operations in the same order, so the same bits), as one
+    /// loop over the column with the state in registers: the batch path's hot loop.
+    public mutating func run(_ columns: BarColumnPointers, count: Int, into output: UnsafeMutablePointer<Double>) {
+        let input = columns.column(field)
+        if window == 1 {
+            for i in 0..<count { output[i] = input[i] }
+            return
+        }
+        let w = window, n = Double(window)
+        var next = self.next, seen = self.seen, sum = self.sum, compensation = self.compensation
+        ring.withUnsafeMutableBufferPointer { ring in
+            for i in 0..<count {
+                let x = input[i]
+                if seen >= w {
+                    let y = -ring[next]
+                    let t = sum + y
+                    if abs(sum) >= abs(y) { compensation += (sum - t) + y } else { compensation += (y - t) + sum }
+                    sum = t
+                }
+                let t = sum + x
+                if abs(sum) >= abs(x) { compensation += (sum - t) + x } else { compensation += (x - t) + sum }
+                sum = t
+                ring[next] = x
+                next += 1
+                if next == w { next = 0 }
+                seen += 1
+                output[i] = seen >= w ? (sum + compensation) / n : .nan
+            }
+        }
+        self.next = next
+        self.seen = seen
+        self.sum = sum
+        self.compensation = compensation
+    }
+
     public mutating func update(_ bar: BarValues) -> Double {
         let x = bar[field]
         if window == 1 { return x }
