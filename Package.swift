@@ -172,7 +172,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "quorum-bench",
-            dependencies: ["CZeroMQ", "Bus", "Runtime", "Wire", "Domain", "Research", "TestKit", "Binance", "OrderBook", "Capture", "OrderFlow", "CollectorCore", "FeatureServiceCore", "PredictorCore", "EnsembleCore", "RiskGateCore", "ExecutorCore", "GradientBoosting"],
+            dependencies: ["CZeroMQ", "Bus", "Runtime", "Wire", "Domain", "Research", "TestKit", "Binance", "OrderBook", "Capture", "OrderFlow", "CollectorCore", "FeatureServiceCore", "PredictorCore", "EnsembleCore", "RiskGateCore", "ExecutorCore", "GradientBoosting", "StrategyConfig"],
             path: "Tools/Bench",
             swiftSettings: swiftSettings
         ),

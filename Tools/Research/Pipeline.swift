@@ -38,6 +38,8 @@ public struct Pipeline: Sendable {
         public var votes: Bool
         /// The AutoML leaderboard, for `automl` entries.
         public var leaderboard: AutoML.Leaderboard?
+        /// Wall time of the final fit (the search excluded).
+        public var fitSeconds: Double = 0
     }
 
     public struct Output: Sendable {
@@ -140,8 +142,13 @@ public struct Pipeline: Sendable {
                 }
                 let all = matrix.trainingSet(0..<max(0, matrix.count - horizon), labels: labelValues, columns: columns)
                 let version = ModelTraining.compactVersion(klines[matrix.count - 1].closeTime.adding(milliseconds: 1))
+                let fitStart = clock.now
                 let model = try fitter(all.rows, all.labels, name, version)
-                finals.append(TrainedModel(model: model, algorithm: algorithm.algoName, votes: votes, leaderboard: leaderboard))
+                let fitTime = clock.now - fitStart
+                finals.append(TrainedModel(
+                    model: model, algorithm: algorithm.algoName, votes: votes, leaderboard: leaderboard,
+                    fitSeconds: Double(fitTime.components.seconds) + Double(fitTime.components.attoseconds) / 1e18
+                ))
                 specs.append(.init(name: name, label: label, features: config.trainFeatures, votes: votes, fit: fitter))
             }
         }
