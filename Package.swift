@@ -104,7 +104,7 @@ let package = Package(
         // The L2 order book and Binance's snapshot + diff synchronisation: pure.
         .target(name: "OrderBook", dependencies: ["Domain"], path: "Shared/OrderBook", exclude: ["README.md"], swiftSettings: swiftSettings),
         // LightGBM's text model format, evaluated natively (serving needs no LightGBM): pure.
-        .target(name: "GradientBoosting", path: "Shared/GradientBoosting", swiftSettings: swiftSettings),
+        .target(name: "GradientBoosting", path: "Shared/GradientBoosting", exclude: ["README.md"], swiftSettings: swiftSettings),
         // Recorded order-book captures (Quorum's, hftbacktest's, cryptofeed's) and their replay.
         .target(name: "Capture", dependencies: ["Domain", "Binance", "OrderBook", "CZlib"], path: "Shared/Capture", exclude: ["README.md"], swiftSettings: swiftSettings),
         // Strategy configs (JSONC model configs, the portfolio with its divisions), kline resampling: pure, Domain only.

@@ -69,11 +69,11 @@ enum GradientBoostingBench {
         }
         // Batch: all rows, best of 3 (after a warm-up).
         var native = [Double](repeating: 0, count: batchRows)
-        let batchNs = try probe.withUnsafeBufferPointer { all in
-            try native.withUnsafeMutableBufferPointer { out in
+        let batchNs = probe.withUnsafeBufferPointer { all in
+            native.withUnsafeMutableBufferPointer { out in
                 model.probabilities(rows: all, rowCount: batchRows, into: out)
-                return try (0..<3).map { _ in
-                    try measure { model.probabilities(rows: all, rowCount: batchRows, into: out) }
+                return (0..<3).map { _ in
+                    measure { model.probabilities(rows: all, rowCount: batchRows, into: out) }
                 }.min()!
             }
         }

@@ -119,14 +119,18 @@ public final class LightGBMLibrary: @unchecked Sendable {
     /// Where the library is: `LIGHTGBM_LIB`, then Python's `lightgbm` package, then usual paths.
     static func discover() -> Result<String, LoadError> {
         var tried: [String] = []
+        func isFile(_ path: String) -> Bool {
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
+        }
         if let path = ProcessInfo.processInfo.environment[environmentVariable], !path.isEmpty {
-            if FileManager.default.fileExists(atPath: path) { return .success(path) }
+            if isFile(path) { return .success(path) }
             tried.append("\(environmentVariable)=\(path) (no such file)")
         } else {
             tried.append("\(environmentVariable) (not set)")
         }
         if let path = askPython() {
-            if FileManager.default.fileExists(atPath: path) { return .success(path) }
+            if isFile(path) { return .success(path) }
             tried.append("python3 lightgbm package: \(path) (no such file)")
         } else {
             tried.append("python3 -c \"import lightgbm\" (failed)")

@@ -26,7 +26,7 @@ public enum LightGBMTrainer {
         public var model: LightGBMModel
         /// Boosting rounds run (fewer than asked when LightGBM finished early).
         public var iterations: Int
-        /// The parameter string LightGBM received, in key order.
+        /// The parameters LightGBM received (canonical names for those the trainer reads; `parameterString` joins them).
         public var parameters: [String: String]
     }
 
