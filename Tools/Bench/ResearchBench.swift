@@ -3,6 +3,7 @@ import Domain
 import Foundation
 import Research
 import StrategyConfig
+import TestKit
 
 /// `quorum-bench research`: the work of `quorum pipeline -c btcusdt_5m_azure.jsonc` on the real
 /// BTCUSDT 5m file (210,375 rows; labels high_030_4 and low_030_4; logistic regression and LightGBM
