@@ -152,25 +152,10 @@ public final class LightGBMLibrary: @unchecked Sendable {
 
     /// `lib/lib_lightgbm.so` beside the `lightgbm` package that `python3` imports, or nil.
     static func askPython() -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
+        ProcessOutput.firstLine([
             "python3", "-c",
             "import lightgbm, os; print(os.path.join(os.path.dirname(lightgbm.__file__), 'lib', 'lib_lightgbm.so'))",
-        ]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            return nil
-        }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return text.isEmpty ? nil : text
+        ])
     }
 
     static func glob(_ pattern: String) -> [String] {

@@ -90,45 +90,19 @@ public enum ModelTraining {
         guard !data.rows.isEmpty else {
             throw .emptyRange("no bar in \(range.lowerBound) ..< \(range.upperBound) has both features and a label")
         }
-        let fit: LogisticRegressionTrainer.Result
-        do {
-            fit = try LogisticRegressionTrainer.train(rows: data.rows, labels: data.labels.map { $0 }, options: options)
-        } catch {
-            throw .trainer(error)
-        }
-        let lr = fit.parameters
-        var metadata = ModelMetadata(
+        return try logisticRegressionModel(
+            rows: data.rows, labels: data.labels, features: data.features, label: labelName, labelTolerance: labelTolerance,
             name: name ?? "logreg-\(labelName)", version: version ?? compactVersion(created),
-            algorithm: ModelAlgorithm.logisticRegression.rawValue, label: labelName, labelTolerance: labelTolerance,
-            features: data.features, interval: klines[0].interval, symbols: [klines[0].symbol], created: created.description,
-            means: lr.means, stds: lr.stds, coefficients: lr.coefficients, intercept: lr.intercept
+            interval: klines[0].interval, symbol: klines[0].symbol, options: options, created: created, trainingRange: range, source: source
         )
-        let unscored: Model
-        do {
-            unscored = try Model(metadata: metadata)
-        } catch {
-            throw .model(error)
-        }
-        // In-sample metrics through the artifact's own evaluation, as the Predictor computes it.
-        let probabilities = data.rows.map { unscored.probability($0) }
-        metadata.training = ModelMetadata.Training(
-            from: range.lowerBound, to: range.upperBound, rows: fit.rows, positives: fit.positives,
-            auc: ClassificationMetrics.auc(scores: probabilities, labels: data.labels) ?? .nan,
-            logLoss: ClassificationMetrics.logLoss(probabilities: probabilities, labels: data.labels) ?? .nan,
-            regularizationC: options.C, iterations: fit.iterations, gradientNorm: fit.gradientNorm, source: source
-        )
-        do {
-            return try Model(metadata: metadata)
-        } catch {
-            throw .model(error)
-        }
     }
 
     /// A logistic regression fitted on prepared rows (a walk-forward fold's), with in-sample metrics.
+    /// With `trainingRange`, the in-sample AUC and log-loss are recorded (through the artifact's own evaluation).
     public static func logisticRegressionModel(
-        rows: [[Double]], labels: [Bool], features: [String], label: String, name: String, version: String,
+        rows: [[Double]], labels: [Bool], features: [String], label: String, labelTolerance: Double? = nil, name: String, version: String,
         interval: Interval, symbol: String, options: LogisticRegressionTrainer.Options = .init(), created: Timestamp = .zero,
-        trainingRange: Range<Timestamp>? = nil
+        trainingRange: Range<Timestamp>? = nil, source: String? = nil
     ) throws(Error) -> Model {
         let fit: LogisticRegressionTrainer.Result
         do {
@@ -138,7 +112,7 @@ public enum ModelTraining {
         }
         let lr = fit.parameters
         var metadata = ModelMetadata(
-            name: name, version: version, algorithm: ModelAlgorithm.logisticRegression.rawValue, label: label,
+            name: name, version: version, algorithm: ModelAlgorithm.logisticRegression.rawValue, label: label, labelTolerance: labelTolerance,
             features: features, interval: interval, symbols: [symbol], created: created.description,
             means: lr.means, stds: lr.stds, coefficients: lr.coefficients, intercept: lr.intercept
         )
@@ -148,7 +122,7 @@ public enum ModelTraining {
                 from: trainingRange.lowerBound, to: trainingRange.upperBound, rows: fit.rows, positives: fit.positives,
                 auc: ClassificationMetrics.auc(scores: probabilities, labels: labels) ?? .nan,
                 logLoss: ClassificationMetrics.logLoss(probabilities: probabilities, labels: labels) ?? .nan,
-                regularizationC: options.C, iterations: fit.iterations, gradientNorm: fit.gradientNorm
+                regularizationC: options.C, iterations: fit.iterations, gradientNorm: fit.gradientNorm, source: source
             )
         }
         do {
@@ -162,7 +136,9 @@ public enum ModelTraining {
     public static func lightGBMModel(
         rows: [[Double]], labels: [Bool], features: [String], label: String, name: String, version: String,
         interval: Interval, symbol: String, boosting: LightGBMTrainer.Boosting, parameters: [String: String],
-        created: Timestamp = .zero, library: LightGBMLibrary? = nil
+        created: Timestamp = .zero, library: LightGBMLibrary? = nil, labelTolerance: Double? = nil,
+        trainingRange: Range<Timestamp>? = nil, source: String? = nil,
+        crossValidation: [String: Double]? = nil, holdout: [String: Double]? = nil, codeVersion: String? = nil
     ) throws(Error) -> Model {
         let fit: LightGBMTrainer.Result
         do {
@@ -172,11 +148,21 @@ public enum ModelTraining {
         }
         var params = fit.parameters
         params["num_iterations"] = String(fit.iterations)
-        let metadata = ModelMetadata(
+        var metadata = ModelMetadata(
             name: name, version: version, algorithm: (boosting == .randomForest ? ModelAlgorithm.randomForest : .lightgbm).rawValue,
-            label: label, features: features, interval: interval, symbols: [symbol], created: created.description,
-            params: params, featureHash: ModelMetadata.featureHash(features), dataHash: ModelMetadata.dataHash(rows: rows, labels: labels)
+            label: label, labelTolerance: labelTolerance, features: features, interval: interval, symbols: [symbol], created: created.description,
+            params: params, featureHash: ModelMetadata.featureHash(features), dataHash: ModelMetadata.dataHash(rows: rows, labels: labels),
+            crossValidation: crossValidation, holdout: holdout, codeVersion: codeVersion
         )
+        if let trainingRange {
+            let probabilities = fit.model.probabilities(rows)
+            metadata.training = ModelMetadata.Training(
+                from: trainingRange.lowerBound, to: trainingRange.upperBound, rows: rows.count, positives: labels.reduce(0) { $0 + ($1 ? 1 : 0) },
+                auc: ClassificationMetrics.auc(scores: probabilities, labels: labels) ?? .nan,
+                logLoss: ClassificationMetrics.logLoss(probabilities: probabilities, labels: labels) ?? .nan,
+                iterations: fit.iterations, source: source
+            )
+        }
         do {
             return try Model(metadata: metadata, trees: fit.model)
         } catch {
@@ -206,59 +192,20 @@ public enum ModelTraining {
         guard !data.rows.isEmpty else {
             throw .emptyRange("no bar in \(range.lowerBound) ..< \(range.upperBound) has both features and a label")
         }
-        let fit: LightGBMTrainer.Result
-        do {
-            fit = try LightGBMTrainer.train(
-                rows: data.rows, labels: data.labels, featureNames: data.features, parameters: parameters, boosting: boosting, library: library
-            )
-        } catch {
-            throw .lightGBM(error)
-        }
-        let algorithm: ModelAlgorithm = boosting == .randomForest ? .randomForest : .lightgbm
         let prefix = boosting == .randomForest ? "rf" : "lgbm"
-        let probabilities = fit.model.probabilities(data.rows)
-        var params = fit.parameters
-        params["num_iterations"] = String(fit.iterations)
-        var metadata = ModelMetadata(
+        return try lightGBMModel(
+            rows: data.rows, labels: data.labels, features: data.features, label: labelName,
             name: name ?? "\(prefix)-\(labelName)", version: version ?? compactVersion(created),
-            algorithm: algorithm.rawValue, label: labelName, labelTolerance: labelTolerance,
-            features: data.features, interval: klines[0].interval, symbols: [klines[0].symbol], created: created.description,
-            params: params, featureHash: ModelMetadata.featureHash(data.features),
-            dataHash: ModelMetadata.dataHash(rows: data.rows, labels: data.labels),
+            interval: klines[0].interval, symbol: klines[0].symbol, boosting: boosting, parameters: parameters,
+            created: created, library: library, labelTolerance: labelTolerance, trainingRange: range, source: source,
             crossValidation: crossValidation, holdout: holdout, codeVersion: codeVersion
         )
-        metadata.training = ModelMetadata.Training(
-            from: range.lowerBound, to: range.upperBound, rows: data.rows.count, positives: data.positives,
-            auc: ClassificationMetrics.auc(scores: probabilities, labels: data.labels) ?? .nan,
-            logLoss: ClassificationMetrics.logLoss(probabilities: probabilities, labels: data.labels) ?? .nan,
-            iterations: fit.iterations, source: source
-        )
-        do {
-            return try Model(metadata: metadata, trees: fit.model)
-        } catch {
-            throw .model(error)
-        }
     }
 
     /// `git describe --always --dirty` of the working directory's repository, nil when git or the
     /// repository is absent.
     public static func gitDescribe() -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "describe", "--always", "--dirty"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            return nil
-        }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return text.isEmpty ? nil : text
+        ProcessOutput.firstLine(["git", "describe", "--always", "--dirty"])
     }
 
     /// `2024-08-05T00:00:00.000Z` → `20240805T000000Z`: sorts in time order as a version name.

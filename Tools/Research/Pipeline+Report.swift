@@ -8,7 +8,7 @@ extension Pipeline.Output {
     /// - Parameters:
     ///   - configText: the config file's text, as read (hashed and shown in the report).
     ///   - itbThreshold: when set, ITB's `simulate` on the out-of-sample trade score p(high) − p(low)
-    ///     of the first algorithm, buy ≥ threshold, sell ≤ −threshold.
+    ///     of the first high and first low model, buy ≥ threshold, sell ≤ −threshold.
     public func report(configPath: String, configText: String, equity: Decimal8, generatedAt: Timestamp, syntheticBooks: Bool = false, itbThreshold: Double? = nil) throws -> BacktestReport {
         let wf = walkForward
         let last = matrix.klines[matrix.count - 1]
@@ -52,10 +52,7 @@ extension Pipeline.Output {
             BacktestReport.Gap(symbol: config.symbol, start: gap.from, end: gap.from.adding(milliseconds: Int64(gap.missingBars) * config.interval.milliseconds), detail: "\(gap.missingBars) missing bars: indicators restart after it, no label crosses it")
         }
         var itb: ITBSimulation.Result?
-        if let threshold = itbThreshold, let algorithm = finals.first?.algorithm {
-            _ = algorithm
-            itb = try itbSimulation(threshold: threshold)
-        }
+        if let threshold = itbThreshold { itb = try itbSimulation(threshold: threshold) }
         return BacktestReport(
             title: "\(config.symbol) \(config.interval.name): walk-forward backtest of \((configPath as NSString).lastPathComponent)",
             generatedAt: generatedAt, dataRange: wf.window, symbols: [config.symbol], interval: config.interval.name,
@@ -86,7 +83,7 @@ extension Pipeline.Output {
 
     /// AUC of the mean probability of several models over the rows they all scored.
     static func meanAUC(_ series: [WalkForwardBacktest.OutOfSample]) -> Double? {
-        guard let first = series.first else { return nil }
+        guard !series.isEmpty else { return nil }
         var sums: [Int: (Double, Int, Bool)] = [:]
         for s in series {
             for (i, row) in s.rows.enumerated() {
@@ -95,7 +92,6 @@ extension Pipeline.Output {
             }
         }
         let complete = sums.values.filter { $0.1 == series.count }
-        _ = first
         return ClassificationMetrics.auc(scores: complete.map { $0.0 / Double($0.1) }, labels: complete.map(\.2))
     }
 

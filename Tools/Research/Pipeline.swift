@@ -107,8 +107,8 @@ public struct Pipeline: Sendable {
         let windowStart = max(0, matrix.count - windowBars)
         lap("labels")
 
-        // Final fits (the registry's models) on every labelled row before the window's first
-        // predicted bar... no: on every row whose label is known, the model one would deploy now.
+        // Final fits (the registry's models): every row whose label is known, as one would deploy
+        // now. The honest figures come from the walk-forward below, never from these.
         var finals: [TrainedModel] = []
         var specs: [WalkForwardBacktest.ModelSpec] = []
         let columns = try matrix.columns(of: config.trainFeatures).get()

@@ -34,10 +34,9 @@ struct ConfigOptions: ParsableArguments {
         }
         let files = loaded.config.checkFiles(overrides: overrides)
         if !quiet { for note in loaded.notes + files.notes { print("note: \(note)") } }
-        guard files.isValid, let source = files.klines else {
+        guard files.isValid, files.klines != nil else {
             throw CommandFailure(files.violations.map(\.description).joined(separator: "\n"))
         }
-        _ = source
         return (loaded, files)
     }
 
