@@ -1,9 +1,9 @@
 import Domain
 import FeatureServiceCore
 
-/// One series' klines with their feature rows, computed once by the serving code
-/// (`FeatureServiceCore`, one bar at a time) so that every research stage sees exactly the values
-/// the FeatureService would publish. A gap in the klines restarts the indicators: rows whose
+/// One series' klines with their feature rows, computed once by the serving code's indicators
+/// (`FeatureBatch`, bit-identical to `FeatureServiceCore` one bar at a time) so that every research
+/// stage sees exactly the values the FeatureService would publish. A gap in the klines restarts the indicators: rows whose
 /// look-back crosses a gap have no features (nil), and the gaps are listed.
 public struct ResearchMatrix: Sendable {
     /// A hole in the klines: `missingBars` bars are absent before `klines[beforeIndex]`.
@@ -53,13 +53,15 @@ public struct ResearchMatrix: Sendable {
             guard delta % step == 0 else { throw .klines("open time \(kline.openTime) at row \(i) is off the \(kline.interval.name) raster") }
             if delta > step { gaps.append(Gap(beforeIndex: i, from: klines[i - 1].openTime.adding(milliseconds: step), missingBars: Int(delta / step) - 1)) }
         }
-        var core = FeatureServiceCore(configuration: configuration)
-        var rows = [[Double]?](repeating: nil, count: klines.count)
-        for (i, kline) in klines.enumerated() {
-            for case .vector(let vector) in core.handle(.kline(kline), now: kline.closeTime) where vector.bar.openTime == kline.openTime {
-                rows[i] = vector.values
-            }
+        // Whole columns at once: FeatureBatch runs the streaming core's indicators in the same order
+        // (bit-identical values, `complete` where the service would emit a vector).
+        let batch: FeatureBatch.Result
+        do {
+            batch = try FeatureBatch.compute(FeatureBatch.Bars(klines: klines), interval: first.interval, configuration: configuration)
+        } catch {
+            throw .klines(error.description)
         }
+        let rows: [[Double]?] = klines.indices.map { i in batch.complete[i] ? batch.columns.map { $0[i] } : nil }
         self.klines = klines
         self.features = configuration.features
         self.rows = rows
