@@ -120,7 +120,7 @@ let package = Package(
               mainDeps: ["BinanceClient", "Binance", "OrderBook", "Capture", .product(name: "GRDB", package: "GRDB.swift")])
     + service("FeatureService", folder: "FeatureService", executable: "quorum-features")
     + service("Predictor", folder: "Predictor", executable: "quorum-predictor", coreDeps: ["GradientBoosting"])
-    + service("Ensemble", folder: "Ensemble", executable: "quorum-ensemble")
+    + service("Ensemble", folder: "Ensemble", executable: "quorum-ensemble", mainDeps: ["PredictorCore"])
     + service("RiskGate", folder: "RiskGate", executable: "quorum-riskgate")
     + service("Executor", folder: "Executor", executable: "quorum-executor",
               mainDeps: [.product(name: "GRDB", package: "GRDB.swift")])

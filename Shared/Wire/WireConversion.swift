@@ -145,14 +145,41 @@ extension Quorum_V1_EnsembleSignal {
         threshold = s.threshold
         models = s.models
         referencePrice = s.referencePrice.description
+        action = s.action.rawValue
+        division = s.division ?? ""
+        mode = s.mode
+        if let value = s.sigma { sigma = value }
+        if let value = s.regime { regime = Int32(value) }
+        votes = s.votes.map { vote in
+            var wire = Quorum_V1_ModelVote()
+            wire.model = vote.model
+            wire.probability = vote.probability
+            wire.weight = vote.weight
+            wire.role = vote.role.rawValue
+            return wire
+        }
+        if let value = s.vetoProbability { vetoProbability = value }
     }
 
     public func domain() throws(WireConversionError) -> EnsembleSignal {
         let m = "EnsembleSignal"
+        guard let action = action.isEmpty ? .enter : EnsembleSignal.Action(rawValue: action) else {
+            throw WireConversionError(message: m, field: "action", detail: "unknown action \"\(action)\"")
+        }
+        var votes: [EnsembleSignal.Vote] = []
+        for (index, vote) in self.votes.enumerated() {
+            guard let role = EnsembleSignal.Vote.Role(rawValue: vote.role) else {
+                throw WireConversionError(message: m, field: "votes[\(index)].role", detail: "unknown role \"\(vote.role)\"")
+            }
+            votes.append(.init(model: vote.model, probability: vote.probability, weight: vote.weight, role: role))
+        }
         return EnsembleSignal(
             bar: BarKey(symbol: try nonEmpty(symbol, m, "symbol"), interval: try Wire.interval(interval, m), openTime: Timestamp(milliseconds: barOpenTimeMs)),
             side: try Wire.side(side, m), probability: probability, threshold: threshold, models: models,
-            referencePrice: try decimal(referencePrice, m, "reference_price")
+            referencePrice: try decimal(referencePrice, m, "reference_price"),
+            action: action, division: division.isEmpty ? nil : division, mode: mode.isEmpty ? "vote" : mode,
+            sigma: hasSigma ? sigma : nil, regime: hasRegime ? Int(regime) : nil, votes: votes,
+            vetoProbability: hasVetoProbability ? vetoProbability : nil
         )
     }
 }

@@ -356,6 +356,71 @@ public nonisolated struct Quorum_V1_EnsembleSignal: Sendable {
 
   public var referencePrice: String = String()
 
+  /// "enter" | "exit" ("" = enter)
+  public var action: String = String()
+
+  /// the routed division ("" = not routed)
+  public var division: String = String()
+
+  /// "vote" | "route" | "route_then_vote" | "stack"
+  public var mode: String = String()
+
+  /// the reference symbol's vol_sigma (route modes)
+  public var sigma: Double {
+    get {_sigma ?? 0}
+    set {_sigma = newValue}
+  }
+  /// Returns true if `sigma` has been explicitly set.
+  public var hasSigma: Bool {self._sigma != nil}
+  /// Clears the value of `sigma`. Subsequent reads from it will return its default value.
+  public mutating func clearSigma() {self._sigma = nil}
+
+  /// 0 calm, 1 normal, 2 storm (route modes)
+  public var regime: Int32 {
+    get {_regime ?? 0}
+    set {_regime = newValue}
+  }
+  /// Returns true if `regime` has been explicitly set.
+  public var hasRegime: Bool {self._regime != nil}
+  /// Clears the value of `regime`. Subsequent reads from it will return its default value.
+  public mutating func clearRegime() {self._regime = nil}
+
+  /// attribution: every counted model
+  public var votes: [Quorum_V1_ModelVote] = []
+
+  public var vetoProbability: Double {
+    get {_vetoProbability ?? 0}
+    set {_vetoProbability = newValue}
+  }
+  /// Returns true if `vetoProbability` has been explicitly set.
+  public var hasVetoProbability: Bool {self._vetoProbability != nil}
+  /// Clears the value of `vetoProbability`. Subsequent reads from it will return its default value.
+  public mutating func clearVetoProbability() {self._vetoProbability = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _sigma: Double? = nil
+  fileprivate var _regime: Int32? = nil
+  fileprivate var _vetoProbability: Double? = nil
+}
+
+public nonisolated struct Quorum_V1_ModelVote: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var model: String = String()
+
+  public var probability: Double = 0
+
+  /// renormalised within its role (stack: the meta-model's coefficient)
+  public var weight: Double = 0
+
+  /// "entry" | "veto"
+  public var role: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1106,7 +1171,7 @@ nonisolated extension Quorum_V1_Prediction: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Quorum_V1_EnsembleSignal: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".EnsembleSignal"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}symbol\0\u{1}interval\0\u{3}bar_open_time_ms\0\u{1}side\0\u{1}probability\0\u{1}threshold\0\u{1}models\0\u{3}reference_price\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}symbol\0\u{1}interval\0\u{3}bar_open_time_ms\0\u{1}side\0\u{1}probability\0\u{1}threshold\0\u{1}models\0\u{3}reference_price\0\u{1}action\0\u{1}division\0\u{1}mode\0\u{1}sigma\0\u{1}regime\0\u{1}votes\0\u{3}veto_probability\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1122,12 +1187,23 @@ nonisolated extension Quorum_V1_EnsembleSignal: SwiftProtobuf.Message, SwiftProt
       case 6: try { try decoder.decodeSingularDoubleField(value: &self.threshold) }()
       case 7: try { try decoder.decodeRepeatedStringField(value: &self.models) }()
       case 8: try { try decoder.decodeSingularStringField(value: &self.referencePrice) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.action) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.division) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.mode) }()
+      case 12: try { try decoder.decodeSingularDoubleField(value: &self._sigma) }()
+      case 13: try { try decoder.decodeSingularInt32Field(value: &self._regime) }()
+      case 14: try { try decoder.decodeRepeatedMessageField(value: &self.votes) }()
+      case 15: try { try decoder.decodeSingularDoubleField(value: &self._vetoProbability) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.symbol.isEmpty {
       try visitor.visitSingularStringField(value: self.symbol, fieldNumber: 1)
     }
@@ -1152,6 +1228,27 @@ nonisolated extension Quorum_V1_EnsembleSignal: SwiftProtobuf.Message, SwiftProt
     if !self.referencePrice.isEmpty {
       try visitor.visitSingularStringField(value: self.referencePrice, fieldNumber: 8)
     }
+    if !self.action.isEmpty {
+      try visitor.visitSingularStringField(value: self.action, fieldNumber: 9)
+    }
+    if !self.division.isEmpty {
+      try visitor.visitSingularStringField(value: self.division, fieldNumber: 10)
+    }
+    if !self.mode.isEmpty {
+      try visitor.visitSingularStringField(value: self.mode, fieldNumber: 11)
+    }
+    try { if let v = self._sigma {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 12)
+    } }()
+    try { if let v = self._regime {
+      try visitor.visitSingularInt32Field(value: v, fieldNumber: 13)
+    } }()
+    if !self.votes.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.votes, fieldNumber: 14)
+    }
+    try { if let v = self._vetoProbability {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 15)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1164,6 +1261,58 @@ nonisolated extension Quorum_V1_EnsembleSignal: SwiftProtobuf.Message, SwiftProt
     if lhs.threshold != rhs.threshold {return false}
     if lhs.models != rhs.models {return false}
     if lhs.referencePrice != rhs.referencePrice {return false}
+    if lhs.action != rhs.action {return false}
+    if lhs.division != rhs.division {return false}
+    if lhs.mode != rhs.mode {return false}
+    if lhs._sigma != rhs._sigma {return false}
+    if lhs._regime != rhs._regime {return false}
+    if lhs.votes != rhs.votes {return false}
+    if lhs._vetoProbability != rhs._vetoProbability {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Quorum_V1_ModelVote: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ModelVote"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}probability\0\u{1}weight\0\u{1}role\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.model) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self.probability) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.weight) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.role) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.model.isEmpty {
+      try visitor.visitSingularStringField(value: self.model, fieldNumber: 1)
+    }
+    if self.probability.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.probability, fieldNumber: 2)
+    }
+    if self.weight.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.weight, fieldNumber: 3)
+    }
+    if !self.role.isEmpty {
+      try visitor.visitSingularStringField(value: self.role, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Quorum_V1_ModelVote, rhs: Quorum_V1_ModelVote) -> Bool {
+    if lhs.model != rhs.model {return false}
+    if lhs.probability != rhs.probability {return false}
+    if lhs.weight != rhs.weight {return false}
+    if lhs.role != rhs.role {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

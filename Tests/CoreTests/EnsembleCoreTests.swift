@@ -59,7 +59,8 @@ struct EnsembleCoreTests {
         #expect(ensemble.handle(.prediction(prediction("b", 0.75, bar(0))), now: now).isEmpty)
         let outputs = ensemble.handle(.prediction(prediction("a", 0.625, bar(0))), now: now)
         #expect(outputs == [.signal(EnsembleSignal(
-            bar: bar(0), side: .buy, probability: 0.6875, threshold: 0.6, models: ["a", "b"], referencePrice: Decimal8("100.5")!
+            bar: bar(0), side: .buy, probability: 0.6875, threshold: 0.6, models: ["a", "b"], referencePrice: Decimal8("100.5")!,
+            votes: [.init(model: "a", probability: 0.625, weight: 0.5, role: .entry), .init(model: "b", probability: 0.75, weight: 0.5, role: .entry)]
         ))])
         #expect(ensemble.pendingBarCount == 0)
         // Decided once: a replica's copy is now late.
@@ -82,7 +83,8 @@ struct EnsembleCoreTests {
             .prediction(prediction("b", 0.5, bar(0))),
         ])
         #expect(vectorFirst == [.signal(EnsembleSignal(
-            bar: bar(0), side: .buy, probability: 0.625, threshold: 0.6, models: ["a", "b"], referencePrice: Decimal8("100.5")!
+            bar: bar(0), side: .buy, probability: 0.625, threshold: 0.6, models: ["a", "b"], referencePrice: Decimal8("100.5")!,
+            votes: [.init(model: "a", probability: 0.75, weight: 0.5, role: .entry), .init(model: "b", probability: 0.5, weight: 0.5, role: .entry)]
         ))])
         let byPrediction = run([
             .features(vector(bar(0))),
@@ -107,7 +109,10 @@ struct EnsembleCoreTests {
         let weighted = core([("a", 1), ("b", 3)], threshold: 0.5)
         // (1 × 0.75 + 3 × 0.5) / 4 = 0.5625
         let both = run([.features(vector(bar(0))), .prediction(prediction("a", 0.75, bar(0))), .prediction(prediction("b", 0.5, bar(0)))], on: weighted)
-        #expect(both == [.signal(EnsembleSignal(bar: bar(0), side: .buy, probability: 0.5625, threshold: 0.5, models: ["a", "b"], referencePrice: Decimal8("100.5")!))])
+        #expect(both == [.signal(EnsembleSignal(
+            bar: bar(0), side: .buy, probability: 0.5625, threshold: 0.5, models: ["a", "b"], referencePrice: Decimal8("100.5")!,
+            votes: [.init(model: "a", probability: 0.75, weight: 0.25, role: .entry), .init(model: "b", probability: 0.5, weight: 0.75, role: .entry)]
+        ))])
         // Equal to the threshold is not above it.
         let atThreshold = core([("a", 1), ("b", 3)], threshold: 0.5625)
         let equal = run([.features(vector(bar(0))), .prediction(prediction("a", 0.75, bar(0))), .prediction(prediction("b", 0.5, bar(0)))], on: atThreshold)

@@ -40,6 +40,29 @@ import Wire
         do { _ = try ack.domain() } catch { #expect(error.field == "intent_id") }
     }
 
+    @Test func ensembleSignalsCarryTheirAttribution() throws {
+        let bar = BarKey(symbol: "ETHUSDT", interval: .fiveMinutes, openTime: Timestamp(milliseconds: 1_722_816_000_000))
+        let routed = EnsembleSignal(
+            bar: bar, side: .buy, probability: 0.7, threshold: 0.6, models: ["lgbm-high_030_4", "logreg-high_030_4"],
+            referencePrice: Decimal8("2500.5")!, action: .enter, division: "conservative", mode: "route_then_vote", sigma: 0.0,
+            regime: 0, votes: [.init(model: "lgbm-high_030_4", probability: 0.75, weight: 2.0 / 3, role: .entry),
+                               .init(model: "logreg-low_030_4", probability: 0.2, weight: 1, role: .veto)],
+            vetoProbability: 0.2
+        )
+        // σ = 0 and regime 0 are values, not absence: they survive the trip.
+        #expect(try Quorum_V1_EnsembleSignal(routed).domain() == routed)
+        let exit = EnsembleSignal(bar: bar, side: .sell, probability: 0.9, threshold: 0.6, models: ["logreg-low_030_4"],
+                                  referencePrice: Decimal8(1), action: .exit)
+        let decoded = try Quorum_V1_EnsembleSignal(exit).domain()
+        #expect(decoded == exit && decoded.sigma == nil && decoded.regime == nil && decoded.division == nil)
+        // A peer from before attribution (no action, no mode) means an entry by vote.
+        var old = Quorum_V1_EnsembleSignal(exit)
+        old.action = ""; old.mode = ""
+        #expect(try old.domain().action == .enter)
+        old.action = "flip"
+        do { _ = try old.domain(); Issue.record("accepted an unknown action") } catch { #expect(error.field == "action") }
+    }
+
     /// Field numbers are the compatibility contract: renumbering one breaks every other-language peer.
     @Test func headerFieldNumbersAreStable() throws {
         var header = Quorum_V1_Header()

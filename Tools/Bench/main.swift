@@ -5,7 +5,7 @@ import PredictorCore
 import Research
 import TestKit
 
-// quorum-bench [all|bus|pipeline|compute|book|orderflow|features|gbdt]: the hot paths, measured; `make bench` runs it on the
+// quorum-bench [all|bus|pipeline|compute|book|orderflow|features|gbdt|decisions]: the hot paths, measured; `make bench` runs it on the
 // release build and docs/BENCHMARKS.md records the figures with this command.
 let arguments = Array(CommandLine.arguments.dropFirst())
 let which = arguments.first ?? "all"
@@ -123,6 +123,20 @@ if which == "all" || which == "pipeline" {
     for (name, kib) in result.rssKiB {
         line(String(format: "| %@ | %.1f MiB | %.1f MiB | %.1f MiB |", name, Double(kib) / 1024, Double(result.pssKiB[name] ?? -1) / 1024, Double(result.privateKiB[name] ?? -1) / 1024))
     }
+}
+
+if which == "all" || which == "decisions" {
+    var runs: [Samples] = []
+    var signals = 0
+    for _ in 0..<3 {
+        let result = DecisionBench.ensemble(bars: 50_000)
+        runs.append(result.samples); signals = result.signals
+    }
+    let all = Samples(values: runs.flatMap(\.values))
+    line("\n## Decisions per message (50,000 bars × 2 symbols × (5 predictions + 1 vector) × 3 runs)")
+    line("| core | median | p99 | notes |")
+    line("|---|---|---|---|")
+    line("| EnsembleCore.handle, route_then_vote, 2 divisions, a veto model, σ from BTCUSDT | \(String(format: "%.0f ns", all.median)) | \(String(format: "%.0f ns", all.percentile(99))) | \(signals) signals per run |")
 }
 
 if which == "all" || which == "gbdt" {

@@ -1,4 +1,5 @@
 import Domain
+import Foundation
 
 /// Combines the models' predictions for each bar into one decision, in event time.
 ///
@@ -16,10 +17,18 @@ import Domain
 /// they arrive. While no prediction comes (every predictor down), bars known only from their vector
 /// wait; past ``maxPendingBars`` per series the oldest is decided (as `noPredictions`).
 ///
-/// Decision: the weighted average of the probabilities present (weights renormalized over the
-/// models present, summed in model-name order). With at least one model present, a probability
-/// strictly above the threshold and a known close, the bar yields ``Output/signal(_:)``; otherwise
-/// ``Output/noSignal(_:)`` says why.
+/// Decision (``Configuration/Mode``): in `vote` mode the weighted average of the entry models'
+/// probabilities present (weights renormalized over the models present, summed in model-name
+/// order; a missing model's weight is renormalised away). In `route` and `route_then_vote` the
+/// reference symbol's σ (its `vol_sigma`, ``Configuration/Router``) picks the division allowed to
+/// open positions: calm → the calm division, normal → the normal division, storm → only the storm
+/// models (none by default); `route` lets the division's leading models decide, `route_then_vote`
+/// its weighted vote. In `route` modes a bar is complete only once the reference bar that routes it
+/// has arrived. `stack` feeds the entry probabilities to a logistic-regression meta-model.
+/// The "low" models veto an entry when their weighted probability exceeds the veto threshold, and
+/// make the bar an exit signal when it exceeds the exit threshold (``Configuration/Veto``).
+/// With a probability strictly above the threshold, no veto and a known close, the bar yields
+/// ``Output/signal(_:)`` carrying its attribution; otherwise ``Output/noSignal(_:)`` says why.
 ///
 /// ```swift
 /// var core = EnsembleCore(configuration: .init(models: [.init(name: "a"), .init(name: "b")]))
@@ -53,7 +62,7 @@ public struct EnsembleCore: Sendable {
     /// A decided bar that gave no signal.
     public struct NoSignal: Sendable, Hashable {
         /// Why no signal.
-        public enum Reason: String, Sendable, Hashable {
+        public enum Reason: String, Sendable, Hashable, CaseIterable {
             /// The weighted probability did not exceed the threshold.
             case belowThreshold = "below_threshold"
             /// No configured model's prediction arrived for the bar (only its feature vector).
@@ -61,6 +70,16 @@ public struct EnsembleCore: Sendable {
             /// The probability exceeded the threshold but the bar's feature vector (its close, the
             /// reference price) never arrived, so the signal could not be priced.
             case noReferencePrice = "no_reference_price"
+            /// The entry vote passed but the "low" models' weighted probability exceeded the veto threshold.
+            case vetoed
+            /// Route modes: the reference symbol's σ for the bar never arrived (or lacked the feature).
+            case noRegime = "no_regime"
+            /// Route modes: σ is in the storm regime and no model may open positions there.
+            case stormHalt = "storm_halt"
+            /// Route modes: no model of the division the regime allows had a prediction for the bar.
+            case noModelForRegime = "no_model_for_regime"
+            /// Stack mode: an input of the meta-model had no prediction for the bar.
+            case stackInputMissing = "stack_input_missing"
         }
 
         public var bar: BarKey
@@ -118,19 +137,41 @@ public struct EnsembleCore: Sendable {
     }
 
     public let configuration: Configuration
-    private let weights: [String: Double]
+    private let modelsByName: [String: Configuration.Model]
     private let modelNamesInOrder: [String]
+    /// Route mode: each division's leading entry models.
+    private let leaders: [String: Set<String>]
     private var series: [SeriesKey: SeriesState] = [:]
+    /// Route modes: σ of the reference symbol by the open time (ms) of its bar; nil = the vector
+    /// arrived without the σ feature (or with a non-finite value). Bounded (oldest dropped).
+    private var referenceSigmas: [Int64: Double?] = [:]
+    /// Reference open times in arrival order, to bound ``referenceSigmas``.
+    private var referenceOrder: [Int64] = []
+    /// Per series and model: how many consecutive decided bars lacked the model's prediction.
+    private var consecutiveMisses: [SeriesKey: [String: Int]] = [:]
+    /// Per model: decided bars that lacked its prediction (for heartbeat counters).
+    public private(set) var missingCounts: [String: Int] = [:]
+
+    /// How many reference σ values are kept (about 14 days of 5m bars).
+    public static let referenceHistory = 4096
 
     /// A core for a valid configuration. An invalid one is a broken invariant (the shell validates
     /// first and exits listing the violations).
     public init(configuration: Configuration) {
         do { try configuration.validate() } catch { preconditionFailure(error.description) }
         self.configuration = configuration
-        var weights: [String: Double] = [:]
-        for model in configuration.models { weights[model.name] = model.weight }
-        self.weights = weights
-        self.modelNamesInOrder = weights.keys.sorted()
+        var byName: [String: Configuration.Model] = [:]
+        for model in configuration.models { byName[model.name] = model }
+        self.modelsByName = byName
+        self.modelNamesInOrder = byName.keys.sorted()
+        var leaders: [String: Set<String>] = [:]
+        let entries = configuration.models.filter { $0.role == .entry }
+        for division in Set(entries.compactMap(\.division)) {
+            let members = entries.filter { $0.division == division }
+            let marked = members.filter(\.leads)
+            leaders[division] = Set((marked.isEmpty ? members : marked).map(\.name))
+        }
+        self.leaders = leaders
     }
 
     /// Handles one message. `now` is not used: every decision depends on event time only.
@@ -146,8 +187,18 @@ public struct EnsembleCore: Sendable {
     /// Number of series with an undecided bar (for metrics and tests).
     public var pendingBarCount: Int { series.values.reduce(0) { $0 + $1.pending.count } }
 
+    /// Models missing from at least ``Configuration/staleAfterBars`` consecutive decided bars of
+    /// some series, in name order (named in the heartbeat).
+    public var staleModels: [String] {
+        var stale: Set<String> = []
+        for misses in consecutiveMisses.values {
+            for (model, count) in misses where count >= configuration.staleAfterBars { stale.insert(model) }
+        }
+        return stale.sorted()
+    }
+
     private mutating func receive(_ prediction: Prediction) -> [Output] {
-        guard weights[prediction.model] != nil else { return [.ignored(prediction, .unknownModel)] }
+        guard modelsByName[prediction.model] != nil else { return [.ignored(prediction, .unknownModel)] }
         let p = prediction.probability
         guard p.isFinite, p >= 0, p <= 1 else { return [.ignored(prediction, .invalidProbability)] }
         var outputs: [Output] = []
@@ -166,26 +217,58 @@ public struct EnsembleCore: Sendable {
 
     private mutating func receive(_ vector: FeatureVector) -> [Output] {
         var outputs: [Output] = []
-        guard let index = open(vector.bar, into: &outputs) else { return [] }
-        let key = SeriesKey(vector.bar)
-        // A repeated vector for the bar is ignored: the first one prices it.
-        if series[key]!.pending[index].close == nil {
-            series[key]!.pending[index].close = vector.close
-            decideIfComplete(key, index: index, into: &outputs)
+        let router = configuration.router
+        let isReference = configuration.routes && vector.bar.symbol == router.referenceSymbol
+            && vector.bar.interval == router.referenceInterval
+        if isReference, referenceSigmas[vector.bar.openTime.milliseconds] == nil {
+            let sigma = vector.value(named: router.sigmaFeature).flatMap { $0.isFinite && $0 >= 0 ? $0 : nil }
+            let key = vector.bar.openTime.milliseconds
+            referenceSigmas[key] = .some(sigma)
+            referenceOrder.append(key)
+            if referenceOrder.count > Self.referenceHistory {
+                referenceSigmas.removeValue(forKey: referenceOrder.removeFirst())
+            }
+        }
+        if let index = open(vector.bar, into: &outputs) {
+            let key = SeriesKey(vector.bar)
+            // A repeated vector for the bar is ignored: the first one prices it.
+            if series[key]!.pending[index].close == nil {
+                series[key]!.pending[index].close = vector.close
+                decideIfComplete(key, index: index, into: &outputs)
+            }
+        }
+        if isReference {
+            // Bars of other series that waited for this σ, in series order (deterministic).
+            let waiting = series.keys.filter { $0 != SeriesKey(vector.bar) }.sorted { ($0.symbol, $0.intervalMilliseconds) < ($1.symbol, $1.intervalMilliseconds) }
+            for key in waiting {
+                guard let index = series[key]?.pending.firstIndex(where: { referenceOpen(for: $0.bar) == vector.bar.openTime.milliseconds }) else { continue }
+                decideIfComplete(key, index: index, into: &outputs)
+            }
         }
         return outputs
+    }
+
+    /// The open time (ms) of the reference bar whose σ routes `bar`: the reference bar ending at the
+    /// latest multiple of the reference interval not after `bar`'s end.
+    private func referenceOpen(for bar: BarKey) -> Int64 {
+        let step = configuration.router.referenceInterval.milliseconds
+        let end = bar.openTime.milliseconds + bar.interval.milliseconds
+        let floored = end >= 0 ? end / step * step : -((-end + step - 1) / step) * step
+        return floored - step
     }
 
     /// Decides every pending bar of the series that opens before `openTime`, oldest first, and
     /// closes the series before it.
     private mutating func closeBars(before openTime: Timestamp, of key: SeriesKey, into outputs: inout [Output]) {
         guard var state = series[key], openTime > state.closedBefore else { return }
+        var decided: [PendingBar] = []
         while let first = state.pending.first, first.bar.openTime < openTime {
-            outputs.append(decide(first))
+            decided.append(first)
             state.pending.removeFirst()
         }
         state.closedBefore = openTime
         series[key] = state
+        for pending in decided { outputs.append(decide(pending)) }
     }
 
     /// The index of `bar` among its series' pending bars, adding it when new. Nil when the bar is
@@ -202,52 +285,165 @@ public struct EnsembleCore: Sendable {
         if let later = state.pending.firstIndex(where: { $0.bar.openTime > bar.openTime }) { insertAt = later }
         state.pending.insert(PendingBar(bar: bar), at: insertAt)
         // Bound memory while no prediction closes bars: decide the oldest.
+        var oldest: PendingBar?
         if state.pending.count > Self.maxPendingBars {
-            let oldest = state.pending.removeFirst()
-            outputs.append(decide(oldest))
+            oldest = state.pending.removeFirst()
             state.closedBefore = state.pending[0].bar.openTime
             insertAt -= 1
         }
         series[key] = state
+        if let oldest { outputs.append(decide(oldest)) }
         return insertAt >= 0 ? insertAt : nil
     }
 
     private mutating func decideIfComplete(_ key: SeriesKey, index: Int, into outputs: inout [Output]) {
         guard let pending = series[key]?.pending[index],
               pending.close != nil,
-              pending.probabilities.count == weights.count
+              pending.probabilities.count == modelsByName.count,
+              !configuration.routes || referenceSigmas[referenceOpen(for: pending.bar)] != nil
         else { return }
         // Earlier bars still pending (waiting for a vector or a model) are decided first, in order.
-        for earlier in series[key]!.pending[..<index] { outputs.append(decide(earlier)) }
-        outputs.append(decide(pending))
+        let decided = Array(series[key]!.pending[...index])
         series[key]!.pending.removeFirst(index + 1)
         series[key]!.closedBefore = pending.bar.next.openTime
+        for bar in decided { outputs.append(decide(bar)) }
     }
 
-    /// The decision for one bar, from what arrived for it.
-    private func decide(_ pending: PendingBar) -> Output {
-        var weightSum = 0.0
-        var weighted = 0.0
-        var models: [String] = []
+    /// The decision for one bar, from what arrived for it; counts the models it lacked.
+    private mutating func decide(_ pending: PendingBar) -> Output {
+        let key = SeriesKey(pending.bar)
+        var misses = consecutiveMisses[key] ?? [:]
         for name in modelNamesInOrder {
-            guard let p = pending.probabilities[name], let w = weights[name] else { continue }
-            weightSum += w
-            weighted += w * p
-            models.append(name)
+            if pending.probabilities[name] == nil {
+                misses[name, default: 0] += 1
+                missingCounts[name, default: 0] += 1
+            } else {
+                misses[name] = 0
+            }
         }
-        guard !models.isEmpty else {
-            return .noSignal(NoSignal(bar: pending.bar, probability: nil, models: [], reason: .noPredictions))
+        consecutiveMisses[key] = misses
+        return Self.decision(pending, configuration: configuration, models: modelsByName, names: modelNamesInOrder,
+                             leaders: leaders, sigma: configuration.routes ? referenceSigmas[referenceOpen(for: pending.bar)] : nil)
+    }
+
+    /// The pure decision rule (documented on ``Configuration/Veto`` and ``Configuration/Mode``).
+    /// `sigma`: nil = not routed or not arrived; `.some(nil)` = arrived without a usable σ.
+    static func decision(
+        _ pending: PendingBar, configuration: Configuration, models: [String: Configuration.Model], names: [String],
+        leaders: [String: Set<String>], sigma: Double??
+    ) -> Output {
+        let bar = pending.bar
+        var entries: [(Configuration.Model, Double)] = []
+        var vetoes: [(Configuration.Model, Double)] = []
+        for name in names {
+            guard let p = pending.probabilities[name], let model = models[name] else { continue }
+            if model.role == .entry { entries.append((model, p)) } else { vetoes.append((model, p)) }
         }
-        let probability = weighted / weightSum
+        let present = (entries + vetoes).map(\.0.name).sorted()
+        guard !present.isEmpty else {
+            return .noSignal(NoSignal(bar: bar, probability: nil, models: [], reason: .noPredictions))
+        }
+        let mode = configuration.mode.rawValue
+        let (vetoProbability, vetoVotes) = weighted(vetoes, role: .veto)
+
+        // Regime (route modes).
+        var regimeSigma: Double?
+        var regime: Int?
+        if configuration.routes {
+            guard let arrived = sigma, let s = arrived else {
+                return .noSignal(NoSignal(bar: bar, probability: nil, models: present, reason: .noRegime))
+            }
+            regimeSigma = s
+            regime = configuration.router.regime(of: s)
+        }
+
+        // Exit: the low models' vote crossed the exit threshold (any regime, any mode).
+        if let exitThreshold = configuration.veto.exitThreshold, let v = vetoProbability, v > exitThreshold {
+            guard let close = pending.close else {
+                return .noSignal(NoSignal(bar: bar, probability: v, models: present, reason: .noReferencePrice))
+            }
+            return .signal(EnsembleSignal(
+                bar: bar, side: configuration.side == .buy ? .sell : .buy, probability: v, threshold: exitThreshold,
+                models: vetoes.map(\.0.name), referencePrice: close, action: .exit, division: nil, mode: mode,
+                sigma: regimeSigma, regime: regime, votes: vetoVotes, vetoProbability: v
+            ))
+        }
+
+        // Which entry models decide.
+        var division: String?
+        var candidates = entries
+        if let regime {
+            let router = configuration.router
+            if regime == 2 {
+                guard !router.stormModels.isEmpty else {
+                    return .noSignal(NoSignal(bar: bar, probability: nil, models: present, reason: .stormHalt))
+                }
+                candidates = entries.filter { router.stormModels.contains($0.0.name) }
+            } else {
+                let name = regime == 0 ? router.calmDivision : router.normalDivision
+                division = name
+                let allowed = configuration.mode == .route ? (leaders[name] ?? []) : Set(entries.filter { $0.0.division == name }.map(\.0.name))
+                candidates = entries.filter { allowed.contains($0.0.name) }
+            }
+            if candidates.isEmpty {
+                return .noSignal(NoSignal(bar: bar, probability: nil, models: present, reason: .noModelForRegime))
+            }
+        }
+        guard !candidates.isEmpty else {
+            return .noSignal(NoSignal(bar: bar, probability: nil, models: present, reason: .noPredictions))
+        }
+
+        let probability: Double
+        var votes: [EnsembleSignal.Vote]
+        if configuration.mode == .stack, let stacking = configuration.stacking {
+            var z = stacking.intercept
+            votes = []
+            for (j, input) in stacking.inputs.enumerated() {
+                guard let p = pending.probabilities[input] else {
+                    return .noSignal(NoSignal(bar: bar, probability: nil, models: present, reason: .stackInputMissing))
+                }
+                z += stacking.coefficients[j] * (p - stacking.means[j]) / stacking.stds[j]
+                votes.append(.init(model: input, probability: p, weight: stacking.coefficients[j], role: .entry))
+            }
+            probability = z >= 0 ? 1 / (1 + (-z).exp) : z.exp / (1 + z.exp)
+            votes.sort { $0.model < $1.model }
+        } else {
+            let (p, entryVotes) = weighted(candidates, role: .entry)
+            probability = p ?? 0
+            votes = entryVotes
+        }
+        let counted = votes.map(\.model)
         guard probability > configuration.threshold else {
-            return .noSignal(NoSignal(bar: pending.bar, probability: probability, models: models, reason: .belowThreshold))
+            return .noSignal(NoSignal(bar: bar, probability: probability, models: counted, reason: .belowThreshold))
+        }
+        if let v = vetoProbability, v > configuration.veto.vetoThreshold {
+            return .noSignal(NoSignal(bar: bar, probability: probability, models: counted, reason: .vetoed))
         }
         guard let close = pending.close else {
-            return .noSignal(NoSignal(bar: pending.bar, probability: probability, models: models, reason: .noReferencePrice))
+            return .noSignal(NoSignal(bar: bar, probability: probability, models: counted, reason: .noReferencePrice))
         }
         return .signal(EnsembleSignal(
-            bar: pending.bar, side: configuration.side, probability: probability,
-            threshold: configuration.threshold, models: models, referencePrice: close
+            bar: bar, side: configuration.side, probability: probability, threshold: configuration.threshold,
+            models: counted, referencePrice: close, action: .enter, division: division, mode: mode,
+            sigma: regimeSigma, regime: regime, votes: votes + vetoVotes, vetoProbability: vetoProbability
         ))
     }
+
+    /// The weighted average (weights renormalised over the models given, summed in the given
+    /// name order) and each model's vote; nil when none.
+    private static func weighted(_ models: [(Configuration.Model, Double)], role: EnsembleSignal.Vote.Role) -> (Double?, [EnsembleSignal.Vote]) {
+        guard !models.isEmpty else { return (nil, []) }
+        var weightSum = 0.0
+        var weightedSum = 0.0
+        for (model, p) in models {
+            weightSum += model.weight
+            weightedSum += model.weight * p
+        }
+        let votes = models.map { EnsembleSignal.Vote(model: $0.0.name, probability: $0.1, weight: $0.0.weight / weightSum, role: role) }
+        return (weightedSum / weightSum, votes)
+    }
+}
+
+private extension Double {
+    var exp: Double { Foundation.exp(self) }
 }
