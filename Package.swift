@@ -118,7 +118,7 @@ let package = Package(
     + service("Collector", folder: "Collector", executable: "quorum-collector",
               coreDeps: ["OrderBook", "Binance"],
               mainDeps: ["BinanceClient", "Binance", "OrderBook", "Capture", .product(name: "GRDB", package: "GRDB.swift")])
-    + service("FeatureService", folder: "FeatureService", executable: "quorum-features")
+    + service("FeatureService", folder: "FeatureService", executable: "quorum-features", mainDeps: ["OrderFlow"])
     + service("Predictor", folder: "Predictor", executable: "quorum-predictor", coreDeps: ["GradientBoosting"])
     + service("Ensemble", folder: "Ensemble", executable: "quorum-ensemble", mainDeps: ["PredictorCore"])
     + service("RiskGate", folder: "RiskGate", executable: "quorum-riskgate")

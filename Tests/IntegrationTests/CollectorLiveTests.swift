@@ -139,6 +139,53 @@ extension Integration {
 }
 }
 
+extension Integration.CollectorLiveTests {
+    /// Order-flow features served live: the FeatureService aggregates the collector's synced diffs
+    /// and trades (md.depth, md.book, md.trade) to the bar with the research pipeline's aggregator
+    /// and appends them to the kline's vector; before the book has been in sync for a whole bar,
+    /// the book-derived columns are NaN (never made up).
+    @Test func featureServiceServesOrderFlowFromTheBookStream() async throws {
+        let h = try CollectorLiveHarness(name: "collector-orderflow")
+        defer { h.stopAll() }
+        try h.startBusAndSimulator(start: "2024-07-05")
+        let t0 = try await h.simTime()
+        try h.startCollector(backfillBars: 30)
+        try await h.waitForKlines((0..<30).map { t0 - (30 - $0) * Self.bar }, "start-up backfill")
+        let orderFlow = ["imbalance_5", "imbalance_10", "ofi", "quoted_spread_bps", "trade_imbalance", "book_update_rate"]
+        // Warmed up from the history socket, so the first live bar already has its SMA.
+        try h.startFeatures(instance: "features-of", historyEndpoint: "tcp://127.0.0.1:\(h.historyPort)", timeoutMs: 5_000, extra: [
+            "FEATURES": (["close_SMA_3"] + orderFlow).joined(separator: ","), "ORDERFLOW_FREQ": "5m",
+        ])
+        do {
+            try await poll("the feature service's warm-up", timeout: 30) {
+                (h.bus.heartbeat(instance: "features-of")?.counters["warmup_series"] ?? 0) == 1
+            }
+        } catch {
+            throw SuiteHarness.HarnessError("\(error)\n\(h.logs())")
+        }
+        var first: Quorum_V1_FeatureVector?
+        var steps = 0
+        try await poll("a vector with the order-flow columns of a fully synced bar", timeout: 90, every: .milliseconds(20)) {
+            if let vector = h.bus.lastVector(publisher: "features/features-of") {
+                if first == nil { first = vector }
+                if vector.values.allSatisfy(\.isFinite) { return true }
+            }
+            if steps < 600 { steps += 1; try await h.advance(ms: 5_000) }
+            return false
+        }
+        let vector = try #require(h.bus.lastVector(publisher: "features/features-of"))
+        #expect(vector.names == ["close_SMA_3"] + orderFlow)
+        let value = { (name: String) in vector.values[vector.names.firstIndex(of: name)!] }
+        #expect(abs(value("imbalance_5")) <= 1 && abs(value("imbalance_10")) <= 1 && abs(value("trade_imbalance")) <= 1)
+        #expect(value("quoted_spread_bps") > 0 && value("book_update_rate") > 0)
+        // The first live bar began before the book was in sync: its book columns were NaN, not zero.
+        let early = try #require(first)
+        #expect(!early.values[early.names.firstIndex(of: "imbalance_5")!].isFinite, "\(early.values)")
+        let counters = h.bus.heartbeat(instance: "features-of")?.counters ?? [:]
+        #expect((counters["orderflow_vectors_incomplete"] ?? 0) >= 1)
+    }
+}
+
 /// Bus, simulator and collector processes for one live-mode test, with a bus listener.
 final class CollectorLiveHarness: @unchecked Sendable {
     let directory: URL
@@ -210,12 +257,15 @@ final class CollectorLiveHarness: @unchecked Sendable {
         ], logDirectory: directory)
     }
 
-    func startFeatures(instance: String, historyEndpoint: String, timeoutMs: Int) throws {
-        processes[instance] = try ServiceProcess(name: instance, executable: RepositoryPaths.executable("quorum-features"), environment: [
+    func startFeatures(instance: String, historyEndpoint: String, timeoutMs: Int, extra: [String: String] = [:]) throws {
+        var environment = [
             "BUS_PUB_ENDPOINT": frontend, "BUS_SUB_ENDPOINT": backend, "SERVICE_INSTANCE": instance,
             "HEARTBEAT_INTERVAL_MS": "200", "LOG_LEVEL": "info", "SYMBOLS": "BTCUSDT",
             "HISTORY_ENDPOINT": historyEndpoint, "HISTORY_INTERVALS": "5m", "HISTORY_BARS": "30", "HISTORY_TIMEOUT_MS": String(timeoutMs),
-        ], logDirectory: directory)
+        ]
+        environment.merge(extra) { $1 }
+        processes[instance] = try ServiceProcess(name: instance, executable: RepositoryPaths.executable("quorum-features"),
+                                                 environment: environment, logDirectory: directory)
     }
 
     func stopCollector() {
@@ -313,6 +363,7 @@ final class BusLog: Sendable {
         var heartbeat: Quorum_V1_Heartbeat?
         var heartbeats: [String: Quorum_V1_Heartbeat] = [:]
         var vectors: [String: Int] = [:]
+        var lastVector: [String: Quorum_V1_FeatureVector] = [:]
     }
     private let state = Mutex(State())
 
@@ -326,7 +377,9 @@ final class BusLog: Sendable {
             case .heartbeat(let hb):
                 s.heartbeats[hb.instance] = hb
                 if hb.service == "collector", hb.status != "stopping" { s.heartbeat = hb }
-            case .features: s.vectors[envelope.header.publisher, default: 0] += 1
+            case .features(let vector):
+                s.vectors[envelope.header.publisher, default: 0] += 1
+                s.lastVector[envelope.header.publisher] = vector
             default: break
             }
         }
@@ -337,4 +390,5 @@ final class BusLog: Sendable {
     var lastHeartbeat: Quorum_V1_Heartbeat? { state.withLock { $0.heartbeat } }
     func heartbeat(instance: String) -> Quorum_V1_Heartbeat? { state.withLock { $0.heartbeats[instance] } }
     func vectors(publisher: String) -> Int { state.withLock { $0.vectors[publisher] ?? 0 } }
+    func lastVector(publisher: String) -> Quorum_V1_FeatureVector? { state.withLock { $0.lastVector[publisher] } }
 }

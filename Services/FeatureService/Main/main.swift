@@ -1,37 +1,91 @@
 import Bus
 import Domain
 import FeatureServiceCore
+import OrderFlow
 import Runtime
 import SwiftProtobuf
 import Wire
 
-// quorum-features: closed klines in (md.kline.), feature vectors out (feat.<SYM>.<iv>.).
+// quorum-features: closed klines in (md.kline.), feature vectors out (feat.<SYM>.<iv>.); with
+// order-flow features, also the synced book stream and trades (md.depth., md.book., md.trade.).
 await ServiceMain.run(service: "features") { env in
-    let names = env.list("FEATURES", default: ["close_SMA_3", "close_SMA_6", "close_SMA_12", "close_RSI_14", "high_low_close_ATR_14"], "feature names (ITB naming)")
+    let requested = env.list("FEATURES", default: ["close_SMA_3", "close_SMA_6", "close_SMA_12", "close_RSI_14", "high_low_close_ATR_14"], "feature names (ITB naming; order-flow names such as imbalance_5 or ofi are computed from md.depth/md.book/md.trade)")
     let symbols = env.list("SYMBOLS", default: [], "only these symbols (empty = all)")
     let maxGap = env.int("MAX_INTERPOLATED_GAP", default: 0, range: 0...100_000, "0 = never interpolate: a gap of missing bars restarts the series (default); n > 0 = fill gaps up to n bars by linear interpolation (ITB-compatible)")
+    let orderFlowFreq = env.string("ORDERFLOW_FREQ", default: "5m", "bar length of the order-flow features (the config's freq); only series of this interval get them")
+    let wallMultiple = env.double("ORDERFLOW_WALL_MULTIPLE", default: 5, "a wall is a level above this multiple of the median level quantity")
     let warmUp = WarmUp.read(&env, symbols: symbols)
+    // Order-flow names go to the order-flow join; the rest to the core. Depths come from the imbalance_k names.
+    // (Loops, not closures: a closure here is inferred main-actor isolated and traps off the main thread.)
+    var orderFlowNames: [String] = []
+    var names: [String] = []
+    for name in requested {
+        if OrderFlowFeature.isValidName(name) { orderFlowNames.append(name) } else { names.append(name) }
+    }
     var configuration: FeatureServiceCore.Configuration? = nil
     do {
         configuration = try FeatureServiceCore.Configuration(features: names, maxInterpolatedGap: maxGap == 0 ? nil : maxGap)
     } catch let error as FeatureServiceCore.ConfigurationError {
         for problem in error.problems { env.fail("FEATURES: \(problem)") }
     }
+    var orderFlow: OrderFlowJoin? = nil
+    if !orderFlowNames.isEmpty {
+        var depths: [Int] = []
+        for name in orderFlowNames { if let k = OrderFlowFeature.imbalanceLevels(inName: name) { depths.append(k) } }
+        do {
+            let flow = try OrderFlowConfiguration(depths: depths.isEmpty ? [5] : depths, freq: orderFlowFreq, wallMultiple: wallMultiple)
+            orderFlow = try OrderFlowJoin(names: orderFlowNames, configuration: flow)
+        } catch let error as OrderFlowConfigurationError {
+            for problem in error.problems { env.fail("FEATURES / ORDERFLOW_*: \(problem)") }
+        } catch {
+            env.fail("FEATURES / ORDERFLOW_*: \(error)")
+        }
+    }
     let validated = configuration
+    let validatedOrderFlow = orderFlow
     return { node in
         guard let configuration = validated else { return }
         node.logger.info("features", metadata: [
             "names": "\(configuration.features.joined(separator: ","))", "spread_source": "\(configuration.spreadSource.rawValue)",
             "gaps": "\(maxGap == 0 ? "restart the series" : "interpolate up to \(maxGap) bars, restart beyond")",
+            "order_flow": "\(validatedOrderFlow.map { "\($0.names.joined(separator: ",")) every \($0.configuration.frequency.name) from md.depth/md.book/md.trade" } ?? "none")",
         ])
         var core = FeatureServiceCore(configuration: configuration)
-        let prefixes = symbols.isEmpty ? [Topic.Prefix.klines] : symbols.map { "\(Topic.Prefix.klines)\($0)." }
+        var orderFlow = validatedOrderFlow
+        var prefixes = symbols.isEmpty ? [Topic.Prefix.klines] : symbols.map { "\(Topic.Prefix.klines)\($0)." }
+        if orderFlow != nil {
+            prefixes += symbols.isEmpty
+                ? ["md.depth.", "md.book.", "md.trade."]
+                : symbols.flatMap { [Topic.depth(symbol: $0), Topic.book(symbol: $0), Topic.trade(symbol: $0)] }
+        }
         // Warm up from the collector's history socket before listening to live klines.
         if let warmUp { await warmUp.run(core: &core, node: node) }
         let inbound = try node.subscribe(prefixes)
         await inbound.onReceiveThread {
             for await envelope in inbound {
-                guard case .kline(let wire) = envelope.payload else {
+                let wire: Quorum_V1_Kline
+                switch envelope.payload {
+                case .kline(let kline):
+                    wire = kline
+                case .bookDelta(let delta) where orderFlow != nil:
+                    do {
+                        let update = try delta.domain()
+                        orderFlow!.handle(symbol: update.symbol, .depth(update))
+                    } catch { node.drop(reason: "invalid_book_delta", detail: "\(error)") }
+                    continue
+                case .bookSnapshot(let snapshot) where orderFlow != nil:
+                    do {
+                        let book = try snapshot.domain()
+                        orderFlow!.handle(symbol: book.symbol, .book(book))
+                    } catch { node.drop(reason: "invalid_book_snapshot", detail: "\(error)") }
+                    continue
+                case .trade(let trade) where orderFlow != nil:
+                    do {
+                        let domain = try trade.domain()
+                        orderFlow!.handle(symbol: domain.symbol, .trade(domain))
+                    } catch { node.drop(reason: "invalid_trade", detail: "\(error)") }
+                    continue
+                default:
                     node.dropUnexpected(envelope)
                     continue
                 }
@@ -43,7 +97,16 @@ await ServiceMain.run(service: "features") { env in
                 let now = kline.closeTime
                 for output in core.handle(.kline(kline), now: now) {
                     switch output {
-                    case .vector(let vector):
+                    case .vector(var vector):
+                        if orderFlow != nil {
+                            let before = (orderFlow!.missing, orderFlow!.wrongInterval)
+                            let columns = orderFlow!.values(for: vector.bar)
+                            vector = FeatureVector(bar: vector.bar, close: vector.close, high: vector.high, low: vector.low,
+                                                   names: vector.names + orderFlow!.names, values: vector.values + columns)
+                            if orderFlow!.missing > before.0 { node.counters.increment("orderflow_bars_missing") }
+                            if orderFlow!.wrongInterval > before.1 { node.counters.increment("orderflow_wrong_interval") }
+                            if columns.contains(where: { !$0.isFinite }) { node.counters.increment("orderflow_vectors_incomplete") }
+                        }
                         node.publish(.features(Quorum_V1_FeatureVector(vector)),
                                      topic: Topic.features(symbol: vector.bar.symbol, interval: vector.bar.interval.name),
                                      eventTime: vector.bar.closeTime, traceID: envelope.header.traceID,
