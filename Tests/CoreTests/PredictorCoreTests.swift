@@ -36,6 +36,25 @@ private func temporaryDirectory() throws -> String {
 }
 
 @Suite struct PredictorCoreTests {
+    /// Which spread_pct source a model was trained on is in its metadata, and only the source the
+    /// FeatureService serves (the kline estimator) loads.
+    @Test func theSpreadSourceIsRecordedAndABookTrainedModelIsRefused() throws {
+        let spread = metadata(features: ["spread_pct_12", "close_RSI_14", "close_SMA_20"])
+        #expect(spread.spreadSource == "abdi_ranaldo")
+        #expect(metadata().spreadSource == nil)
+        _ = try Model(metadata: spread)
+        let decoded = try ModelRegistry.decodeMetadata(ModelRegistry.encode(try Model(metadata: spread)))
+        #expect(decoded.spreadSource == "abdi_ranaldo")
+        var book = spread
+        book.spreadSource = "book"
+        do {
+            _ = try Model(metadata: book)
+            Issue.record("a book-trained model loaded")
+        } catch {
+            #expect("\(error)".contains("spreadSource") && "\(error)".contains("abdi_ranaldo"))
+        }
+    }
+
     @Test func predictsTheStandardizedLogisticFormula() throws {
         let model = try Model(metadata: metadata())
         var core = PredictorCore(configuration: .init(model: model))

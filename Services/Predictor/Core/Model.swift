@@ -49,6 +49,9 @@ public struct Model: Sendable, Hashable {
         guard Set(metadata.features).count == metadata.features.count else {
             throw .invalidValue(field: "features", reason: "a name is listed twice")
         }
+        if let source = metadata.spreadSource, source != ModelMetadata.klineSpreadSource, metadata.features.contains(where: { $0.hasPrefix("spread_pct_") }) {
+            throw .invalidValue(field: "spreadSource", reason: "\"\(source)\": the model's spread_pct features were computed from that source, but the FeatureService serves spread_pct from klines (\(ModelMetadata.klineSpreadSource)); retrain it on klines")
+        }
         if let hash = metadata.featureHash, hash != ModelMetadata.featureHash(metadata.features) {
             throw .invalidValue(field: "featureHash", reason: "is not the hash of the listed features (edited features or hash?)")
         }

@@ -34,6 +34,11 @@ public struct ModelMetadata: Codable, Sendable, Hashable {
     public var holdout: [String: Double]?
     /// The code that trained the model (`git describe --always --dirty`), nil = unknown.
     public var codeVersion: String?
+    /// Where `spread_pct_<n>` features came from at training: `abdi_ranaldo` (the kline estimator)
+    /// or `book` (quoted spreads from book snapshots); nil when the model has no such feature.
+    /// Serving computes the kline source only, so a `book` model is refused at load (`Model`):
+    /// training and serving never differ silently.
+    public var spreadSource: String?
 
     // Logistic regression: p = σ(intercept + Σ coefficients[j]·(x_j − means[j]) / stds[j]).
     public var means: [Double]?
@@ -85,7 +90,8 @@ public struct ModelMetadata: Codable, Sendable, Hashable {
         features: [String], interval: Interval, symbols: [String], created: String, training: Training? = nil,
         means: [Double]? = nil, stds: [Double]? = nil, coefficients: [Double]? = nil, intercept: Double? = nil,
         params: [String: String]? = nil, featureHash: String? = nil, dataHash: String? = nil,
-        crossValidation: [String: Double]? = nil, holdout: [String: Double]? = nil, codeVersion: String? = nil
+        crossValidation: [String: Double]? = nil, holdout: [String: Double]? = nil, codeVersion: String? = nil,
+        spreadSource: String? = nil
     ) {
         self.name = name
         self.version = version
@@ -107,7 +113,12 @@ public struct ModelMetadata: Codable, Sendable, Hashable {
         self.crossValidation = crossValidation
         self.holdout = holdout
         self.codeVersion = codeVersion
+        // Trainers compute spread_pct with the kline estimator (the only source research has).
+        self.spreadSource = spreadSource ?? (features.contains { $0.hasPrefix("spread_pct_") } ? Self.klineSpreadSource : nil)
     }
+
+    /// `spreadSource` of the kline estimator, the one the FeatureService serves.
+    public static let klineSpreadSource = "abdi_ranaldo"
 }
 
 /// Algorithms the Predictor can evaluate.
