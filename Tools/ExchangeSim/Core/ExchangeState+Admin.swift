@@ -7,10 +7,15 @@ import Domain
 ///   moves the replay clock forward (processing every step on the way) and answers the state.
 /// - `POST /sim/faults` with any of `{"http5xx": N, "http5xxAfterExecute": N, "http429": N,
 ///   "garbageFrames": N, "truncatedJSON": N, "truncatedBodies": N, "dropStreams": true,
-///   "serverShutdown": true, "http429RetryAfter": S}`: counts are added to what is left; `dropStreams` closes every
+///   "serverShutdown": true, "http429RetryAfter": S, "http5xxBeforeExecute": N, "timeoutAfterExecute": N,
+///   "timeoutMs": MS, "dropUserDataEvents": N}`: counts are added to what is left; `dropStreams` closes every
 ///   WebSocket connection now (after a `serverShutdown` event with `serverShutdown`). Answers the
 ///   faults left. `http429RetryAfter` fixes the injected 429s' Retry-After to S seconds (default:
-///   the rest of the weight minute, 1...60 s, as Binance). `DELETE /sim/faults` clears them.
+///   the rest of the weight minute, 1...60 s, as Binance). The order faults concern placements only
+///   (`POST order`, `orderList/oco`, `order/oco`): `http5xxBeforeExecute` answers 503 -1008 without
+///   executing, `http5xxAfterExecute` executes then answers 503, `timeoutAfterExecute` executes and
+///   holds the answer `timeoutMs` (default 30 s). `dropUserDataEvents` loses the next N user-data
+///   events. `DELETE /sim/faults` clears them.
 extension ExchangeState {
     mutating func handleAdmin(_ request: SimRequest, wall: ContinuousClock.Instant) -> SimResponse {
         func ok(_ json: JSON) -> SimResponse {
@@ -61,6 +66,10 @@ extension ExchangeState {
                     case "garbageFrames": faults.garbageFrames += Int(n)
                     case "truncatedJSON": faults.truncatedJSON += Int(n)
                     case "truncatedBodies": faults.truncatedBodies += Int(n)
+                    case "http5xxBeforeExecute": faults.http5xxBeforeExecute += Int(n)
+                    case "timeoutAfterExecute": faults.timeoutAfterExecute += Int(n)
+                    case "timeoutMs": faults.timeoutMs = Int(n)
+                    case "dropUserDataEvents": faults.dropUserDataEvents += Int(n)
                     default: return bad("unknown fault \(key)")
                     }
                 }
@@ -106,6 +115,8 @@ extension ExchangeState {
             ("framesSent", .int(Int64(framesSent))),
             ("slowClientsDropped", .int(Int64(framesDropped))),
             ("usedWeight1m", .int(Int64(rateLimiter.used))),
+            ("userDataSubscriptions", .int(Int64(connections.values.reduce(0) { $0 + ($1.session?.subscriptions.count ?? 0) }))),
+            ("userDataEventsSent", .int(Int64(userDataEventsSent))),
         ])
     }
 }
