@@ -103,6 +103,24 @@ struct UserDataTests {
         #expect(api.events().count == before)
     }
 
+    @Test func depositsAreBalanceUpdates() async throws {
+        let sim = try await SimHarness.start()
+        defer { Task { await sim.stop() } }
+        let api = sim.apiConnection()
+        defer { api.stop() }
+        api.send(sim.apiRequest(id: "sub", method: "userDataStream.subscribe.signature", params: ["apiKey": SimHarness.apiKey, "timestamp": String(try await sim.serverTime())]))
+        try await api.waitFor("the subscription") { _ in api.answer("sub") != nil }
+        let deposit = try await sim.request("POST", "/sim/balance", body: "{\"apiKey\":\"\(SimHarness.apiKey)\",\"asset\":\"BNB\",\"delta\":\"2.5\"}")
+        #expect(deposit.status == 200 && deposit.json["free"]?.stringValue == "2.50000000", "\(deposit.text)")
+        let overdraw = try await sim.request("POST", "/sim/balance", body: "{\"apiKey\":\"\(SimHarness.apiKey)\",\"asset\":\"BNB\",\"delta\":\"-3\"}")
+        #expect(overdraw.status == 400)
+        try await api.waitFor("the balance events") { _ in !api.events("outboundAccountPosition").isEmpty }
+        let update = try #require(api.events("balanceUpdate").first?["event"])
+        #expect(update["a"]?.stringValue == "BNB" && update["d"]?.stringValue == "2.50000000")
+        #expect(try await sim.account()["BNB"]?.free == Decimal8("2.5")!)
+        if ShapeTests.fixtures != nil { try ShapeTests.expectShape(api.events("balanceUpdate")[0], "ws_balanceUpdate_event") }
+    }
+
     @Test func logonNeedsAnEd25519KeyAndSubscribeNeedsALogon() async throws {
         let key = Curve25519.Signing.PrivateKey()
         let sim = try await SimHarness.start {

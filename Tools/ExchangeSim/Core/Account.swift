@@ -152,6 +152,9 @@ struct Account: Sendable {
     var orders: [OrderKey: Order] = [:]
     /// Every order key in placement order.
     var sequence: [OrderKey] = []
+    /// The open orders' keys in placement order (kept by ``ExchangeState/store(_:apiKey:)``), so
+    /// that matching at every market step does not scan the whole history.
+    var openSequence: [OrderKey] = []
     var trades: [AccountTrade] = []
     var updateTime: Int64 = 0
     /// Order lists (OCO) by id, and their ids in placement order.
@@ -164,7 +167,7 @@ struct Account: Sendable {
     }
 
     func openOrders(symbol: String?) -> [Order] {
-        sequence.compactMap { orders[$0] }.filter { $0.isOpen && (symbol == nil || $0.symbol == symbol) }
+        openSequence.compactMap { orders[$0] }.filter { $0.isOpen && (symbol == nil || $0.symbol == symbol) }
     }
 
     func order(symbol: String, id: Int64?, clientOrderID: String?) -> Order? {

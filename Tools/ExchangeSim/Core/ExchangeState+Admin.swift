@@ -1,6 +1,8 @@
 import Domain
 
-/// The admin API under /sim (not Binance's): the replay clock, fault injection and a state summary.
+/// The admin API under /sim (not Binance's): the replay clock, fault injection, balance changes
+/// (`POST /sim/balance` `{"apiKey", "asset", "delta"}`: a deposit or withdrawal, with a
+/// `balanceUpdate` event) and a state summary.
 ///
 /// - `GET /sim/state`: the clock, every market's book and bar, faults left, connections, weight.
 /// - `POST /sim/clock` with `{"advanceMs": N}`, `{"to": ms}` or `{"speed": x}` (0 stops the clock):
@@ -78,6 +80,18 @@ extension ExchangeState {
                 dropAllConnections(serverShutdown: body["serverShutdown"]?.boolValue == true, eventTime: clock.now(wall: wall))
             }
             return ok(faults.json)
+        case ("POST", "/sim/balance"):
+            // A deposit or withdrawal: {"apiKey": K, "asset": A, "delta": "-1.5"} → balanceUpdate + outboundAccountPosition.
+            guard let key = body["apiKey"]?.stringValue, accounts[key] != nil else { return bad("apiKey must name a configured API key") }
+            guard let asset = body["asset"]?.stringValue, !asset.isEmpty else { return bad("asset must be a non-empty string") }
+            guard let text = body["delta"]?.stringValue, let delta = Decimal8(text) else { return bad("delta must be a decimal string, e.g. \"-1.5\"") }
+            guard accounts[key]![asset].free + delta >= .zero else { return bad("the free \(asset) balance would fall below zero") }
+            let now = clock.now(wall: wall)
+            accounts[key]![asset].free += delta
+            accounts[key]!.updateTime = now.milliseconds
+            emitBalanceUpdate(apiKey: key, asset: asset, delta: delta, now: now)
+            let balance = accounts[key]![asset]
+            return ok(.object([("asset", .string(asset)), ("free", .decimal(balance.free)), ("locked", .decimal(balance.locked))]))
         case ("DELETE", "/sim/faults"):
             faults = FaultPlan()
             return ok(faults.json)
@@ -120,3 +134,4 @@ extension ExchangeState {
         ])
     }
 }
+

@@ -105,7 +105,10 @@ extension ExchangeState {
     /// Stores an order, keeping the count of open orders (matching is skipped while it is zero).
     mutating func store(_ order: Order, apiKey: String) {
         let wasOpen = accounts[apiKey]!.orders[order.key]?.isOpen ?? false
-        if wasOpen != order.isOpen { restingOrders += order.isOpen ? 1 : -1 }
+        if wasOpen != order.isOpen {
+            restingOrders += order.isOpen ? 1 : -1
+            if order.isOpen { accounts[apiKey]!.openSequence.append(order.key) } else { accounts[apiKey]!.openSequence.removeAll { $0 == order.key } }
+        }
         accounts[apiKey]!.orders[order.key] = order
     }
 

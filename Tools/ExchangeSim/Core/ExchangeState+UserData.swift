@@ -96,6 +96,22 @@ extension ExchangeState {
         }
     }
 
+    /// A `balanceUpdate` (a deposit or withdrawal, `POST /sim/balance`), then the asset's
+    /// `outboundAccountPosition`.
+    mutating func emitBalanceUpdate(apiKey: String, asset: String, delta: Decimal8, now: Timestamp) {
+        let balance = accounts[apiKey]![asset]
+        let updateTime = accounts[apiKey]!.updateTime
+        sendUserData(apiKey: apiKey) {
+            .object([("e", .string("balanceUpdate")), ("E", .int(now.milliseconds)), ("a", .string(asset)), ("d", .decimal(delta)), ("T", .int(now.milliseconds))])
+        }
+        sendUserData(apiKey: apiKey) {
+            .object([
+                ("e", .string("outboundAccountPosition")), ("E", .int(now.milliseconds)), ("u", .int(updateTime)),
+                ("B", .array([.object([("a", .string(asset)), ("f", .decimal(balance.free)), ("l", .decimal(balance.locked))])])),
+            ])
+        }
+    }
+
     /// Sends an event (built only when someone listens) to every subscription of the account,
     /// in the WebSocket API's `{"subscriptionId", "event"}` envelope.
     mutating func sendUserData(apiKey: String, _ event: () -> JSON) {
