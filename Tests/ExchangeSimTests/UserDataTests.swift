@@ -184,6 +184,17 @@ struct UserDataTests {
         try ShapeTests.expectShape(try await sim.signed("GET", "/api/v3/order", [("symbol", "BTCUSDT"), ("origClientOrderId", "shape-sl")]).json, "rest_order_query_response")
         let canceled = try await sim.signed("DELETE", "/api/v3/orderList", [("symbol", "BTCUSDT"), ("listClientOrderId", "shape")])
         try ShapeTests.expectShape(canceled.json, "rest_orderList_cancel_response", optional: ["stopPrice"])
+        // DELETE openOrders: order reports and list reports mixed, each as Binance's.
+        _ = try await OrderListTests.sellOCO(sim, quantity: "1", takeProfit: last + Decimal8(3000), stop: last - Decimal8(3000), stopLimit: last - Decimal8(3100), list: "mixed")
+        _ = try await sim.signed("POST", "/api/v3/order", [
+            ("symbol", "BTCUSDT"), ("side", "BUY"), ("type", "LIMIT"), ("timeInForce", "GTC"), ("quantity", "0.01"), ("price", (last - Decimal8(4000)).compactDescription),
+        ])
+        let mixed = try await sim.signed("DELETE", "/api/v3/openOrders", [("symbol", "BTCUSDT")]).json
+        let reference = try ShapeTests.fixture("rest_openOrders_cancelAll_response")
+        #expect(mixed.arrayValue?.count == 2)
+        #expect(ShapeTests.mismatches(mixed[0]!, reference[0]!).isEmpty, "\(ShapeTests.mismatches(mixed[0]!, reference[0]!))")
+        let listProblems = ShapeTests.mismatches(mixed[1]!, reference[2]!, optional: ["stopPrice", "icebergQty"])
+        #expect(listProblems.isEmpty, "\(listProblems)")
         _ = try await sim.signed("POST", "/api/v3/order", [("symbol", "BTCUSDT"), ("side", "BUY"), ("type", "MARKET"), ("quantity", "0.01")])
         try await api.waitFor("a trade event") { _ in api.events("executionReport").contains { $0["event"]?["x"]?.stringValue == "TRADE" } }
         for event in api.events("executionReport") {
@@ -193,7 +204,7 @@ struct UserDataTests {
         let trade = try #require(api.events("executionReport").first { $0["event"]?["x"]?.stringValue == "TRADE" })
         #expect(trade["event"]?["N"]?.stringValue == "BTC")
         for event in api.events("listStatus") { try ShapeTests.expectShape(event, "ws_listStatus_event") }
-        #expect(api.events("listStatus").map { $0["event"]!["L"]!.stringValue! } == ["EXECUTING", "ALL_DONE"])
+        #expect(api.events("listStatus").map { $0["event"]!["L"]!.stringValue! } == ["EXECUTING", "ALL_DONE", "EXECUTING", "ALL_DONE"])
         for event in api.events("outboundAccountPosition") { try ShapeTests.expectShape(event, "ws_outboundAccountPosition_event") }
         #expect(!api.events("outboundAccountPosition").isEmpty)
     }
@@ -280,7 +291,15 @@ struct UserDataTests {
             configuration: configuration, timestamp: { 0 }
         )
         let log = EventLog<BinanceAPIError>()
-        let task = Task { await client.run { if case .refused(let e) = $0 { log.items.withLock { $0.append(e) } } } }
+        // Through the AsyncStream interface: leaving the loop stops the client.
+        let task = Task {
+            for await event in client.events() {
+                if case .refused(let e) = event {
+                    log.items.withLock { $0.append(e) }
+                    break
+                }
+            }
+        }
         defer { task.cancel() }
         try await poll("a refusal", timeout: 20) { !log.items.withLock { $0.isEmpty } }
         #expect(log.items.withLock { $0[0].code } == -1022)
