@@ -196,6 +196,8 @@ struct OrderListTests {
         #expect(balances["BTC"]?.locked == .zero && balances["BTC"]?.free == SimHarness.btc)
         #expect(try await sim.signed("DELETE", "/api/v3/orderList", [("symbol", "BTCUSDT"), ("listClientOrderId", "c1")]).code == -2011)
         #expect(try await sim.signed("GET", "/api/v3/orderList", [("orderListId", "999")]).code == -2013)
+        let legID = String(placed.json["orders"]![0]!["orderId"]!.intValue!)
+        #expect(try await sim.signed("GET", "/api/v3/order", [("symbol", "BTCUSDT"), ("orderId", legID), ("origClientOrderId", "c1-tp")]).code == -2039)
 
         // The deprecated endpoint: price = the limit leg, stopPrice/stopLimitPrice = the stop leg.
         let legacy = try await sim.signed("POST", "/api/v3/order/oco", [

@@ -435,7 +435,12 @@ extension ExchangeState {
         guard id != nil || clientID != nil else {
             throw APIError(code: -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!")
         }
-        guard let order = accounts[apiKey]?.order(symbol: symbol, id: id, clientOrderID: clientID) else { throw .noSuchOrder }
+        guard let order = accounts[apiKey]?.order(symbol: symbol, id: id, clientOrderID: clientID) else {
+            if let id, let clientID, let byID = accounts[apiKey]?.orders[OrderKey(symbol: symbol, id: id)], byID.clientOrderID != clientID {
+                throw APIError(code: -2039, "Client order ID is not correct for this order ID.")
+            }
+            throw .noSuchOrder
+        }
         return order.queryJSON
     }
 }
