@@ -229,6 +229,10 @@ public final class BinanceUserDataClient: Sendable {
     /// One text frame: an event (when subscribed), or an answer to one of our requests.
     func handle(_ text: String, connection: Int, subscribeID: String, shared: ConnectionState, onEvent: @Sendable (Event) async -> Void) async throws {
         let bytes = Array(text.utf8)
+        // Any frame (an event or a ping's answer) proves the subscription was alive until now.
+        if shared.subscribed.withLock({ $0 }) {
+            state.withLock { $0.lastFrameWhileSubscribed = Self.now() }
+        }
         let value: JSONValue
         do { value = try JSONValue.parse(bytes, payload: "userData") } catch {
             count("undecodable_frames")
@@ -236,9 +240,6 @@ public final class BinanceUserDataClient: Sendable {
             return
         }
         if value["event"] != nil {
-            if shared.subscribed.withLock({ $0 }) {
-                state.withLock { $0.lastFrameWhileSubscribed = Self.now() }
-            }
             do {
                 let event = try BinanceDecoder.userDataEvent(bytes)
                 count("events")
