@@ -82,6 +82,28 @@ struct OrderListTests {
         #expect(balances["USDT"]?.free == SimHarness.usdt + received - fees && balances["USDT"]?.locked == .zero)
     }
 
+    @Test func ourOwnMarketSellTradesThroughAStopAndTriggersIt() async throws {
+        let sim = try await SimHarness.start { $0.initialBalances = ["USDT": SimHarness.usdt, "BTC": Decimal8(1000)] }
+        defer { Task { await sim.stop() } }
+        let book = try await sim.get("/api/v3/depth", "symbol=BTCUSDT&limit=20").json
+        let bids = book["bids"]!.arrayValue!.map { Decimal8($0[0]!.stringValue!)! }
+        // A stop a few levels down; a MARKET SELL big enough to take every level above it.
+        let stop = bids[5]
+        let placed = try await sim.signed("POST", "/api/v3/order", [
+            ("symbol", "BTCUSDT"), ("side", "SELL"), ("type", "STOP_LOSS_LIMIT"), ("timeInForce", "GTC"), ("quantity", "0.01"),
+            ("price", (stop - Decimal8(500)).compactDescription), ("stopPrice", stop.compactDescription), ("newClientOrderId", "own-stop"),
+        ])
+        #expect(placed.status == 200, "\(placed.text)")
+        let levels = book["bids"]!.arrayValue!.prefix(7).map { Decimal8($0[1]!.stringValue!)! }
+        let sell = try await sim.signed("POST", "/api/v3/order", [
+            ("symbol", "BTCUSDT"), ("side", "SELL"), ("type", "MARKET"), ("quantity", levels.reduce(Decimal8.zero, +).compactDescription),
+        ])
+        #expect(sell.json["status"]?.stringValue == "FILLED", "\(sell.text)")
+        // No market step in between: our own trades reached the stop.
+        let query = try await Self.order(sim, clientID: "own-stop")
+        #expect(query["status"]?.stringValue == "FILLED" && query["isWorking"]?.boolValue == true, "\(query.text)")
+    }
+
     @Test func takeProfitLimitBuyTriggersBelowAndCancelReleasesTheLock() async throws {
         let sim = try await SimHarness.start()
         defer { Task { await sim.stop() } }

@@ -69,7 +69,9 @@ struct UserDataTests {
         ])
         let market = try await sim.signed("POST", "/api/v3/order", [("symbol", "BTCUSDT"), ("side", "BUY"), ("type", "MARKET"), ("quantity", "0.02"), ("newClientOrderId", "mkt-a")])
         _ = try await sim.signed("DELETE", "/api/v3/order", [("symbol", "BTCUSDT"), ("origClientOrderId", "rest-a"), ("newClientOrderId", "cxl-a")])
-        try await api.waitFor("the cancel's event") { _ in api.events("executionReport").contains { $0["event"]?["x"]?.stringValue == "CANCELED" } }
+        try await api.waitFor("the cancel's events") { _ in
+            api.events("executionReport").contains { $0["event"]?["x"]?.stringValue == "CANCELED" } && api.events("outboundAccountPosition").count >= 3
+        }
         let reports = api.events("executionReport").map { $0["event"]! }
         #expect(api.events().allSatisfy { $0["subscriptionId"]?.intValue == 0 && $0.keys == ["subscriptionId", "event"] })
         #expect(reports.first?["c"]?.stringValue == "rest-a" && reports.first?["x"]?.stringValue == "NEW" && reports.first?["w"]?.boolValue == true)

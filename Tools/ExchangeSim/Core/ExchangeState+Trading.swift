@@ -155,6 +155,21 @@ extension ExchangeState {
         }
     }
 
+    /// Triggers the stop orders that the trades of a taker order just reached (Binance triggers
+    /// on every trade, ours included); the book crossing resting orders waits for the next step.
+    mutating func triggerStops(_ symbol: String, now: Timestamp) {
+        guard restingOrders > 0, let last = markets[symbol]?.aggTrades.last?.price else { return }
+        for apiKey in accounts.keys.sorted() {
+            var changed = false
+            for key in accounts[apiKey]!.openOrders(symbol: symbol).map(\.key) {
+                guard let order = accounts[apiKey]!.orders[key], order.isOpen, !order.isWorking, order.triggers(atLastPrice: last) else { continue }
+                trigger(order, apiKey: apiKey, now: now)
+                changed = true
+            }
+            if changed { emitAccountPosition(apiKey: apiKey, symbol: symbol, now: now) }
+        }
+    }
+
     /// A working order crossed by the market: filled whole at its price, as a maker.
     mutating func fillResting(_ original: Order, apiKey: String, now: Timestamp) {
         var order = original
@@ -384,6 +399,7 @@ extension ExchangeState {
         store(order, apiKey: apiKey)
         accounts[apiKey]!.updateTime = now.milliseconds
         emitAccountPosition(apiKey: apiKey, symbol: symbol, now: now)
+        if !fills.isEmpty { triggerStops(symbol, now: now) }
         switch respType {
         case "ACK": return (.object(order.ackFields), true)
         case "RESULT": return (.object(order.ackFields + order.resultFields), true)
