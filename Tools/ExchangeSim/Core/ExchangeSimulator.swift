@@ -69,6 +69,32 @@ public final class ExchangeSimulator: Sendable {
         }
     }
 
+    /// Whether a WebSocket request path is the WebSocket API (`/ws-api/v3`).
+    public func isWebSocketAPI(path fullPath: String) -> Bool {
+        let path = fullPath.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]
+        return path == "/ws-api/v3" || path == "/ws-api/v3/"
+    }
+
+    /// Opens a WebSocket API connection (``ExchangeState/openAPIConnection(now:returnRateLimits:)``);
+    /// the path's query may say `returnRateLimits=false`.
+    public func openAPIConnection(path: String = "/ws-api/v3") -> (id: Int, frames: AsyncStream<OutboundFrame>) {
+        let wall = ContinuousClock.now
+        let parts = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        let params = Params(rawQuery: parts.count > 1 ? String(parts[1]) : "", body: "")
+        let rateLimits = params["returnRateLimits"] != "false"
+        return state.withLock {
+            $0.advance(wall: wall)
+            return $0.openAPIConnection(now: $0.now(wall: wall), returnRateLimits: rateLimits)
+        }
+    }
+
+    /// Answers a WebSocket API request on the connection, in order with its events.
+    public func handleAPIRequest(connection id: Int, text: String) {
+        let wall = ContinuousClock.now
+        let ms = Self.wallMilliseconds
+        state.withLock { $0.handleAPIRequest(id, text: text, wall: wall, wallMilliseconds: ms) }
+    }
+
     public func handleControl(connection id: Int, text: String) {
         state.withLock { $0.handleControl(id, text: text) }
     }

@@ -1,16 +1,23 @@
 import Domain
 
-/// The admin API under /sim (not Binance's): the replay clock, fault injection and a state summary.
+/// The admin API under /sim (not Binance's): the replay clock, fault injection, balance changes
+/// (`POST /sim/balance` `{"apiKey", "asset", "delta"}`: a deposit or withdrawal, with a
+/// `balanceUpdate` event) and a state summary.
 ///
 /// - `GET /sim/state`: the clock, every market's book and bar, faults left, connections, weight.
 /// - `POST /sim/clock` with `{"advanceMs": N}`, `{"to": ms}` or `{"speed": x}` (0 stops the clock):
 ///   moves the replay clock forward (processing every step on the way) and answers the state.
 /// - `POST /sim/faults` with any of `{"http5xx": N, "http5xxAfterExecute": N, "http429": N,
 ///   "garbageFrames": N, "truncatedJSON": N, "truncatedBodies": N, "dropStreams": true,
-///   "serverShutdown": true, "http429RetryAfter": S}`: counts are added to what is left; `dropStreams` closes every
+///   "serverShutdown": true, "http429RetryAfter": S, "http5xxBeforeExecute": N, "timeoutAfterExecute": N,
+///   "timeoutMs": MS, "dropUserDataEvents": N}`: counts are added to what is left; `dropStreams` closes every
 ///   WebSocket connection now (after a `serverShutdown` event with `serverShutdown`). Answers the
 ///   faults left. `http429RetryAfter` fixes the injected 429s' Retry-After to S seconds (default:
-///   the rest of the weight minute, 1...60 s, as Binance). `DELETE /sim/faults` clears them.
+///   the rest of the weight minute, 1...60 s, as Binance). The order faults concern placements only
+///   (`POST order`, `orderList/oco`, `order/oco`): `http5xxBeforeExecute` answers 503 -1008 without
+///   executing, `http5xxAfterExecute` executes then answers 503, `timeoutAfterExecute` executes and
+///   holds the answer `timeoutMs` (default 30 s). `dropUserDataEvents` loses the next N user-data
+///   events. `DELETE /sim/faults` clears them.
 extension ExchangeState {
     mutating func handleAdmin(_ request: SimRequest, wall: ContinuousClock.Instant) -> SimResponse {
         func ok(_ json: JSON) -> SimResponse {
@@ -61,6 +68,10 @@ extension ExchangeState {
                     case "garbageFrames": faults.garbageFrames += Int(n)
                     case "truncatedJSON": faults.truncatedJSON += Int(n)
                     case "truncatedBodies": faults.truncatedBodies += Int(n)
+                    case "http5xxBeforeExecute": faults.http5xxBeforeExecute += Int(n)
+                    case "timeoutAfterExecute": faults.timeoutAfterExecute += Int(n)
+                    case "timeoutMs": faults.timeoutMs = Int(n)
+                    case "dropUserDataEvents": faults.dropUserDataEvents += Int(n)
                     default: return bad("unknown fault \(key)")
                     }
                 }
@@ -69,6 +80,18 @@ extension ExchangeState {
                 dropAllConnections(serverShutdown: body["serverShutdown"]?.boolValue == true, eventTime: clock.now(wall: wall))
             }
             return ok(faults.json)
+        case ("POST", "/sim/balance"):
+            // A deposit or withdrawal: {"apiKey": K, "asset": A, "delta": "-1.5"} → balanceUpdate + outboundAccountPosition.
+            guard let key = body["apiKey"]?.stringValue, accounts[key] != nil else { return bad("apiKey must name a configured API key") }
+            guard let asset = body["asset"]?.stringValue, !asset.isEmpty else { return bad("asset must be a non-empty string") }
+            guard let text = body["delta"]?.stringValue, let delta = Decimal8(text) else { return bad("delta must be a decimal string, e.g. \"-1.5\"") }
+            guard accounts[key]![asset].free + delta >= .zero else { return bad("the free \(asset) balance would fall below zero") }
+            let now = clock.now(wall: wall)
+            accounts[key]![asset].free += delta
+            accounts[key]!.updateTime = now.milliseconds
+            emitBalanceUpdate(apiKey: key, asset: asset, delta: delta, now: now)
+            let balance = accounts[key]![asset]
+            return ok(.object([("asset", .string(asset)), ("free", .decimal(balance.free)), ("locked", .decimal(balance.locked))]))
         case ("DELETE", "/sim/faults"):
             faults = FaultPlan()
             return ok(faults.json)
@@ -106,6 +129,9 @@ extension ExchangeState {
             ("framesSent", .int(Int64(framesSent))),
             ("slowClientsDropped", .int(Int64(framesDropped))),
             ("usedWeight1m", .int(Int64(rateLimiter.used))),
+            ("userDataSubscriptions", .int(Int64(connections.values.reduce(0) { $0 + ($1.session?.subscriptions.count ?? 0) }))),
+            ("userDataEventsSent", .int(Int64(userDataEventsSent))),
         ])
     }
 }
+

@@ -35,18 +35,32 @@ extension ExchangeState {
                 return respond(.failure(error), weightHeader: true)
             }
         }
+        let placement = request.method == "POST" && Self.placementPaths.contains(request.path)
+        if placement, faults.http5xxBeforeExecute > 0 {
+            faults.http5xxBeforeExecute -= 1
+            return respond(.failure(.overloaded), weightHeader: false)
+        }
         let result: Result<JSON, APIError>
         do throws(APIError) {
             result = .success(try route(request.method, request.path, params: params, apiKey: apiKey, now: now))
         } catch {
             result = .failure(error)
         }
-        if case .success = result, request.method == "POST", request.path == "/api/v3/order", faults.http5xxAfterExecute > 0 {
+        if case .success = result, placement, faults.http5xxAfterExecute > 0 {
             faults.http5xxAfterExecute -= 1
             return respond(.failure(.overloaded), weightHeader: false)
         }
+        if case .success = result, placement, faults.timeoutAfterExecute > 0 {
+            faults.timeoutAfterExecute -= 1
+            var response = respond(result, weightHeader: true)
+            response.delay = .milliseconds(faults.timeoutMs)
+            return response
+        }
         return respond(result, weightHeader: true)
     }
+
+    /// The requests that place orders (the targets of the order faults).
+    static let placementPaths: Set<String> = ["/api/v3/order", "/api/v3/orderList/oco", "/api/v3/order/oco"]
 
     func tooMuchWeight(_ wallMilliseconds: Int64) -> APIError {
         APIError(
@@ -89,6 +103,10 @@ extension ExchangeState {
         case ("GET", "/api/v3/aggTrades"): return (4, .none)
         case ("GET", "/api/v3/ticker/bookTicker"), ("GET", "/api/v3/ticker/price"): return (params["symbol"] == nil ? 4 : 2, .none)
         case ("POST", "/api/v3/order"), ("DELETE", "/api/v3/order"), ("DELETE", "/api/v3/openOrders"): return (1, .signed)
+        case ("POST", "/api/v3/orderList/oco"), ("POST", "/api/v3/order/oco"), ("DELETE", "/api/v3/orderList"): return (1, .signed)
+        case ("GET", "/api/v3/orderList"): return (4, .signed)
+        case ("GET", "/api/v3/openOrderList"): return (6, .signed)
+        case ("GET", "/api/v3/allOrderList"): return (20, .signed)
         case ("POST", "/api/v3/order/test"): return (params["computeCommissionRates"] == "true" ? 20 : 1, .signed)
         case ("GET", "/api/v3/order"): return (4, .signed)
         case ("GET", "/api/v3/openOrders"): return (params["symbol"] == nil ? 80 : 6, .signed)
@@ -106,6 +124,13 @@ extension ExchangeState {
             throw .mandatory("signature")
         }
         guard RequestSignature.verify(signature, payload: payload, verifier: configured.verifier) else { throw .badSignature }
+        try checkTimestamp(params, now: now, wallMilliseconds: wallMilliseconds)
+        return key
+    }
+
+    /// `timestamp` and `recvWindow` against the replay clock (or the wall clock): -1021 when the
+    /// request is older than the window or 1000 ms or more ahead.
+    func checkTimestamp(_ params: Params, now: Timestamp, wallMilliseconds: Int64) throws(APIError) {
         guard var timestamp = try params.int64("timestamp") else { throw .mandatory("timestamp") }
         if timestamp >= 100_000_000_000_000 { timestamp /= 1000 }  // microseconds
         var recvWindow: Int64 = 5000
@@ -117,7 +142,6 @@ extension ExchangeState {
         let server = configuration.timestampClock == .replay ? now.milliseconds : wallMilliseconds
         if timestamp >= server + 1000 { throw .timestampAhead }
         if server - timestamp > recvWindow { throw .outsideRecvWindow }
-        return key
     }
 
     func market(_ params: Params) throws(APIError) -> Market {
@@ -181,16 +205,30 @@ extension ExchangeState {
         case ("POST", "/api/v3/order/test"): return try placeOrder(apiKey: apiKey, params: params, now: now, test: true).0
         case ("DELETE", "/api/v3/order"): return try cancelOrder(apiKey: apiKey, params: params, now: now)
         case ("GET", "/api/v3/order"): return try queryOrder(apiKey: apiKey, params: params)
+        case ("POST", "/api/v3/orderList/oco"): return try placeOCO(apiKey: apiKey, params: params, now: now)
+        case ("POST", "/api/v3/order/oco"): return try placeLegacyOCO(apiKey: apiKey, params: params, now: now)
+        case ("DELETE", "/api/v3/orderList"): return try cancelOrderList(apiKey: apiKey, params: params, now: now)
+        case ("GET", "/api/v3/orderList"): return try queryOrderList(apiKey: apiKey, params: params)
+        case ("GET", "/api/v3/openOrderList"): return openOrderLists(apiKey: apiKey)
+        case ("GET", "/api/v3/allOrderList"): return try allOrderLists(apiKey: apiKey, params: params)
         case ("DELETE", "/api/v3/openOrders"):
+            // Plain orders get an order report each, order lists a list report (Binance mixes them).
             let market = try market(params)
             let open = accounts[apiKey]?.openOrders(symbol: market.symbol) ?? []
             guard !open.isEmpty else { throw .unknownOrder }
             var reports: [JSON] = []
-            for order in open {
-                var single = Params(rawQuery: "", body: "")
-                single.values = ["symbol": market.symbol, "orderId": String(order.orderID)]
-                reports.append(try cancelOrder(apiKey: apiKey, params: single, now: now))
+            for order in open where order.orderListID < 0 {
+                let cancelID = try clientID(params, "newClientOrderId", generated: "simcancel\(order.orderID)")
+                reports.append(cancel(order, apiKey: apiKey, cancelClientOrderID: cancelID, now: now).cancelJSON(cancelClientOrderID: cancelID, transactTime: now.milliseconds))
             }
+            var listIDs: [Int64] = []
+            for order in open where order.orderListID >= 0 && !listIDs.contains(order.orderListID) { listIDs.append(order.orderListID) }
+            for listID in listIDs {
+                let cancelID = try clientID(params, "newClientOrderId", generated: "simcancellist\(listID)")
+                let legs = cancelList(listID, apiKey: apiKey, cancelClientOrderID: cancelID, now: now)
+                reports.append(.object(listJSON(accounts[apiKey]!.orderLists[listID]!, apiKey: apiKey) + [("orderReports", .array(legs))]))
+            }
+            emitAccountPosition(apiKey: apiKey, symbol: market.symbol, now: now)
             return .array(reports)
         case ("GET", "/api/v3/openOrders"):
             var symbol: String?

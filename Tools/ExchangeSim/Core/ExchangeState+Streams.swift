@@ -33,6 +33,7 @@ extension ExchangeState {
     public mutating func closeConnection(_ id: Int) {
         guard let connection = connections.removeValue(forKey: id) else { return }
         for name in connection.streams { subscribers[name]?.remove(id) }
+        if connection.session != nil { forgetSubscriptions(id) }
         connection.continuation.finish()
     }
 
@@ -152,7 +153,7 @@ extension ExchangeState {
     /// Closes every WebSocket connection (`dropStreams`), after a `serverShutdown` event if asked.
     public mutating func dropAllConnections(serverShutdown: Bool, eventTime: Timestamp) {
         for id in connections.keys.sorted() {
-            if serverShutdown, let connection = connections[id] {
+            if serverShutdown, let connection = connections[id], connection.session == nil {
                 let event = JSON.object([("e", .string("serverShutdown")), ("E", .int(eventTime.milliseconds))])
                 let text = connection.combined ? JSON.object([("stream", .string("!serverShutdown")), ("data", event)]).text : event.text
                 _ = connection.continuation.yield(.text(text))

@@ -47,8 +47,9 @@ extension ExchangeState {
     }
 
     /// Executes taker fills for `order` against the book and the account, publishing the book
-    /// change and the trades.
-    mutating func executeTaker(_ order: inout Order, apiKey: String, takes: [(Decimal8, Decimal8)], now: Timestamp) -> [Fill] {
+    /// change, the trades and one `executionReport` TRADE per fill. `fromLocked`: the money comes
+    /// out of what the order holds locked (a triggered stop order) instead of the free balance.
+    mutating func executeTaker(_ order: inout Order, apiKey: String, takes: [(Decimal8, Decimal8)], now: Timestamp, fromLocked: Bool = false) -> [Fill] {
         let symbol = order.symbol
         let rules = markets[symbol]!.rules
         var fills: [Fill] = []
@@ -59,9 +60,14 @@ extension ExchangeState {
             let record = markets[symbol]!.recordTrade(price: price, quantity: quantity, buyerIsMaker: order.side == .sell, time: now)
             let feeAsset = order.side == .buy ? rules.baseAsset : rules.quoteAsset
             fills.append(Fill(price: price, quantity: quantity, commission: fee, commissionAsset: feeAsset, tradeID: record.firstTradeID))
-            settle(apiKey: apiKey, order: order, price: price, quantity: quantity, fee: fee, isMaker: false, tradeID: record.firstTradeID, now: now, fromLocked: false)
+            settle(apiKey: apiKey, order: order, price: price, quantity: quantity, fee: fee, isMaker: false, tradeID: record.firstTradeID, now: now, fromLocked: fromLocked)
             order.executedQuantity += quantity
             order.cumulativeQuote += quote
+            order.status = order.remaining.isZero ? .filled : .partiallyFilled
+            order.updateTime = now.milliseconds
+            emitExecution(apiKey: apiKey, order, type: "TRADE", now: now, trade: TradeExecution(
+                price: price, quantity: quantity, commission: fee, commissionAsset: feeAsset, tradeID: record.firstTradeID, isMaker: false
+            ))
             let remaining = (order.side == .buy ? markets[symbol]!.asks[price.units] : markets[symbol]!.bids[price.units]) ?? 0
             changes.append(PriceLevel(price: price, quantity: Decimal8(units: max(remaining - quantity.units, 0))))
             publishAggTrade(symbol, record)
@@ -90,38 +96,182 @@ extension ExchangeState {
         account.trades.append(AccountTrade(
             symbol: order.symbol, id: tradeID, orderID: order.orderID, price: price, quantity: quantity, quoteQuantity: quote,
             commission: fee, commissionAsset: order.side == .buy ? rules.baseAsset : rules.quoteAsset,
-            time: now.milliseconds, isBuyer: order.side == .buy, isMaker: isMaker
+            time: now.milliseconds, isBuyer: order.side == .buy, isMaker: isMaker, orderListID: order.orderListID
         ))
         account.updateTime = now.milliseconds
         accounts[apiKey] = account
     }
 
-    /// Fills every resting order the market now crosses (whole, at the order's price, as maker).
+    /// Stores an order, keeping the count of open orders (matching is skipped while it is zero).
+    mutating func store(_ order: Order, apiKey: String) {
+        let wasOpen = accounts[apiKey]!.orders[order.key]?.isOpen ?? false
+        if wasOpen != order.isOpen {
+            restingOrders += order.isOpen ? 1 : -1
+            if order.isOpen { accounts[apiKey]!.openSequence.append(order.key) } else { accounts[apiKey]!.openSequence.removeAll { $0 == order.key } }
+        }
+        accounts[apiKey]!.orders[order.key] = order
+    }
+
+    /// The asset an order locks: quote for a BUY, base for a SELL.
+    func lockAsset(_ order: Order) -> String {
+        let rules = markets[order.symbol]!.rules
+        return order.side == .buy ? rules.quoteAsset : rules.baseAsset
+    }
+
+    /// What a working order must hold locked: price × remaining (BUY) or the remaining quantity (SELL).
+    static func requiredLock(_ order: Order) -> Decimal8 {
+        order.side == .buy ? notional(order.price, order.remaining) : order.remaining
+    }
+
+    /// Moves `amount` of `asset` between free and locked (positive: lock, negative: release).
+    mutating func lock(apiKey: String, asset: String, _ amount: Decimal8) {
+        accounts[apiKey]![asset].free -= amount
+        accounts[apiKey]![asset].locked += amount
+    }
+
+    /// Fills or triggers every open order of `symbol` the market now reaches: a stop order whose
+    /// trigger the last trade price reached starts working (its marketable part takes the book, as
+    /// a taker; the rest waits as a LIMIT), and a working order the book crosses fills whole at its
+    /// own price, as a maker. A leg of an OCO that triggers or fills expires the other leg.
     mutating func matchRestingOrders(_ symbol: String, time: Timestamp) {
-        guard restingOrders > 0, let bestBid = markets[symbol]?.bestBid?.price, let bestAsk = markets[symbol]?.bestAsk?.price else { return }
+        guard restingOrders > 0, markets[symbol]?.bestBid != nil, markets[symbol]?.bestAsk != nil else { return }
         for apiKey in accounts.keys.sorted() {
-            for var order in accounts[apiKey]!.openOrders(symbol: symbol) {
-                let crossed = order.side == .buy ? bestAsk <= order.price : bestBid >= order.price
-                guard crossed else { continue }
-                let quantity = order.remaining
-                let fee = commission(side: order.side, price: order.price, quantity: quantity)
-                let record = markets[symbol]!.recordTrade(price: order.price, quantity: quantity, buyerIsMaker: order.side == .buy, time: time)
-                // The lock is exactly price × remaining (BUY) or the remaining quantity (SELL): the
-                // fill consumes it whole.
-                settle(apiKey: apiKey, order: order, price: order.price, quantity: quantity, fee: fee, isMaker: true, tradeID: record.firstTradeID, now: time, fromLocked: true)
-                order.executedQuantity += quantity
-                order.cumulativeQuote += Self.notional(order.price, quantity)
-                order.status = .filled
-                order.locked = .zero
-                restingOrders -= 1
-                order.updateTime = time.milliseconds
-                accounts[apiKey]!.orders[order.key] = order
-                publishAggTrade(symbol, record)
+            let keys = accounts[apiKey]!.openOrders(symbol: symbol).map(\.key)
+            guard !keys.isEmpty else { continue }
+            var changed = false
+            for key in keys {
+                guard let order = accounts[apiKey]!.orders[key], order.isOpen else { continue }
+                if !order.isWorking {
+                    guard let last = markets[symbol]!.aggTrades.last?.price, order.triggers(atLastPrice: last) else { continue }
+                    trigger(order, apiKey: apiKey, now: time)
+                    changed = true
+                } else if let bestBid = markets[symbol]!.bestBid?.price, let bestAsk = markets[symbol]!.bestAsk?.price,
+                          order.side == .buy ? bestAsk <= order.price : bestBid >= order.price {
+                    fillResting(order, apiKey: apiKey, now: time)
+                    changed = true
+                }
             }
+            if changed { emitAccountPosition(apiKey: apiKey, symbol: symbol, now: time) }
         }
     }
 
+    /// Triggers the stop orders that the trades of a taker order just reached (Binance triggers
+    /// on every trade, ours included); the book crossing resting orders waits for the next step.
+    mutating func triggerStops(_ symbol: String, now: Timestamp) {
+        guard restingOrders > 0, let last = markets[symbol]?.aggTrades.last?.price else { return }
+        for apiKey in accounts.keys.sorted() {
+            var changed = false
+            for key in accounts[apiKey]!.openOrders(symbol: symbol).map(\.key) {
+                guard let order = accounts[apiKey]!.orders[key], order.isOpen, !order.isWorking, order.triggers(atLastPrice: last) else { continue }
+                trigger(order, apiKey: apiKey, now: now)
+                changed = true
+            }
+            if changed { emitAccountPosition(apiKey: apiKey, symbol: symbol, now: now) }
+        }
+    }
+
+    /// A working order crossed by the market: filled whole at its price, as a maker.
+    mutating func fillResting(_ original: Order, apiKey: String, now: Timestamp) {
+        var order = original
+        let symbol = order.symbol
+        if order.orderListID >= 0 { activateLeg(&order, apiKey: apiKey, now: now) }
+        let quantity = order.remaining
+        let fee = commission(side: order.side, price: order.price, quantity: quantity)
+        let record = markets[symbol]!.recordTrade(price: order.price, quantity: quantity, buyerIsMaker: order.side == .buy, time: now)
+        // The lock covers price × remaining (BUY) or the remaining quantity (SELL): the fill
+        // consumes exactly that; a leg that took over a larger list lock releases the excess.
+        let consumed = Self.requiredLock(order)
+        settle(apiKey: apiKey, order: order, price: order.price, quantity: quantity, fee: fee, isMaker: true, tradeID: record.firstTradeID, now: now, fromLocked: true)
+        lock(apiKey: apiKey, asset: lockAsset(order), -(order.locked - consumed))
+        order.executedQuantity += quantity
+        order.cumulativeQuote += Self.notional(order.price, quantity)
+        order.status = .filled
+        order.locked = .zero
+        order.updateTime = now.milliseconds
+        store(order, apiKey: apiKey)
+        emitExecution(apiKey: apiKey, order, type: "TRADE", now: now, trade: TradeExecution(
+            price: order.price, quantity: quantity, commission: fee,
+            commissionAsset: order.side == .buy ? markets[symbol]!.rules.baseAsset : markets[symbol]!.rules.quoteAsset,
+            tradeID: record.firstTradeID, isMaker: true
+        ))
+        publishAggTrade(symbol, record)
+    }
+
+    /// A stop order whose trigger was reached: it starts working as a LIMIT order with its price
+    /// and time in force; the marketable part takes the book at once.
+    mutating func trigger(_ original: Order, apiKey: String, now: Timestamp) {
+        var order = original
+        if order.orderListID >= 0 { activateLeg(&order, apiKey: apiKey, now: now) }
+        order.workingTime = now.milliseconds
+        order.updateTime = now.milliseconds
+        let market = markets[order.symbol]!
+        let takes = walk(market, side: order.side, limit: order.price, quantity: order.remaining, quote: nil)
+        let takenQuantity = takes.reduce(Decimal8.zero) { $0 + $1.1 }
+        let consumed = order.side == .buy ? takes.reduce(Decimal8.zero) { $0 + Self.notional($1.0, $1.1) } : takenQuantity
+        if order.timeInForce == "FOK" && takenQuantity < order.remaining {
+            expire(&order, apiKey: apiKey, now: now)
+            return
+        }
+        _ = executeTaker(&order, apiKey: apiKey, takes: takes, now: now, fromLocked: true)
+        order.locked -= consumed
+        if order.remaining.isZero || order.timeInForce != "GTC" {
+            if !order.remaining.isZero {
+                expire(&order, apiKey: apiKey, now: now)
+                return
+            }
+            lock(apiKey: apiKey, asset: lockAsset(order), -order.locked)
+            order.locked = .zero
+            order.status = .filled
+        } else {
+            // Resting: hold exactly price × remaining (a BUY that took below its price releases the rest).
+            let keep = Self.requiredLock(order)
+            lock(apiKey: apiKey, asset: lockAsset(order), -(order.locked - keep))
+            order.locked = keep
+        }
+        store(order, apiKey: apiKey)
+    }
+
+    /// Ends an open order as EXPIRED, releasing its lock, with its `executionReport`.
+    mutating func expire(_ order: inout Order, apiKey: String, now: Timestamp) {
+        lock(apiKey: apiKey, asset: lockAsset(order), -order.locked)
+        order.locked = .zero
+        order.status = .expired
+        order.updateTime = now.milliseconds
+        store(order, apiKey: apiKey)
+        emitExecution(apiKey: apiKey, order, type: "EXPIRED", now: now)
+    }
+
     static let clientOrderIDCharacters = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.:/_-")
+
+    /// A client order id as given (-1100 unless `^[\.A-Z\:/a-z0-9_-]{1,36}$`), or a generated one.
+    func clientID(_ params: Params, _ name: String, generated: String) throws(APIError) -> String {
+        try clientID(params[name], name, generated: generated)
+    }
+
+    func clientID(_ value: String?, _ name: String, generated: String) throws(APIError) -> String {
+        guard let given = value else { return generated }
+        guard given.count <= 36, given.allSatisfy({ Self.clientOrderIDCharacters.contains($0) }) else {
+            throw APIError(code: -1100, "Illegal characters found in parameter '\(name)'; legal range is '^[\\.A-Z\\:/a-z0-9_-]{1,36}$'.")
+        }
+        return given
+    }
+
+    /// The time in force of a LIMIT-like order: required, GTC, IOC or FOK.
+    static func timeInForce(_ params: Params, _ name: String) throws(APIError) -> String {
+        let tif = try params.required(name)
+        guard ["GTC", "IOC", "FOK"].contains(tif) else { throw APIError(code: -1115, "Invalid timeInForce.") }
+        return tif
+    }
+
+    /// Whether a stop order with this trigger would trigger at once (Binance rejects it).
+    func wouldTrigger(_ market: Market, type: String, side: Side, stopPrice: Decimal8) -> Bool {
+        var probe = Order(symbol: market.symbol, orderID: 0, clientOrderID: "", price: .zero, originalQuantity: .zero, timeInForce: "GTC",
+                          type: type, side: side, time: 0, updateTime: 0, originalQuoteQuantity: .zero)
+        probe.stopPrice = stopPrice
+        return probe.triggers(atLastPrice: lastPrice(market))
+    }
+
+    static let stopOrderTypes: Set<String> = ["STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"]
 
     /// `POST /api/v3/order` (and `/order/test` with `test`): validates, then executes.
     mutating func placeOrder(apiKey: String, params: Params, now: Timestamp, test: Bool) throws(APIError) -> (JSON, executed: Bool) {
@@ -131,8 +281,8 @@ extension ExchangeState {
         let sideText = try params.required("side")
         guard let side = Side(rawValue: sideText) else { throw APIError(code: -1117, "Invalid side.") }
         let type = try params.required("type")
-        guard ["LIMIT", "MARKET", "LIMIT_MAKER"].contains(type) else {
-            if ["STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"].contains(type) {
+        guard ["LIMIT", "MARKET", "LIMIT_MAKER"].contains(type) || Self.stopOrderTypes.contains(type) else {
+            if ["STOP_LOSS", "TAKE_PROFIT"].contains(type) {
                 throw APIError(code: -1013, "Unsupported order combination.")
             }
             throw APIError(code: -1116, "Invalid orderType.")
@@ -140,18 +290,26 @@ extension ExchangeState {
         let price = try params.decimal("price")
         let quantity = try params.decimal("quantity")
         let quoteQuantity = try params.decimal("quoteOrderQty")
-        let respType = params["newOrderRespType"] ?? "FULL"
+        let stopPrice = try params.decimal("stopPrice")
+        // Binance: FULL by default for MARKET and LIMIT, ACK for every other type.
+        let respType = params["newOrderRespType"] ?? (type == "MARKET" || type == "LIMIT" ? "FULL" : "ACK")
         guard ["ACK", "RESULT", "FULL"].contains(respType) else { throw APIError(code: -1100, "Illegal characters found in parameter 'newOrderRespType'; legal range is 'ACK, RESULT, FULL'.") }
         var timeInForce = "GTC"
+        if stopPrice != nil && !Self.stopOrderTypes.contains(type) { throw .notRequired("stopPrice") }
         switch type {
-        case "LIMIT":
-            let tif = try params.required("timeInForce")
-            guard ["GTC", "IOC", "FOK"].contains(tif) else { throw APIError(code: -1115, "Invalid timeInForce.") }
-            timeInForce = tif
+        case "LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT":
+            timeInForce = try Self.timeInForce(params, "timeInForce")
             guard let price else { throw .mandatory("price") }
             guard let quantity else { throw .mandatory("quantity") }
             if quoteQuantity != nil { throw .notRequired("quoteOrderQty") }
             if let failed = rules.failedFilter(price: price, quantity: quantity) { throw .filter(failed) }
+            if Self.stopOrderTypes.contains(type) {
+                guard let stopPrice else {
+                    throw APIError(code: -1102, "Param 'stopPrice' or 'trailingDelta' must be sent, but both were empty/null!")
+                }
+                if rules.failedFilter(price: stopPrice, quantity: quantity) == "PRICE_FILTER" { throw .filter("PRICE_FILTER") }
+                if wouldTrigger(market, type: type, side: side, stopPrice: stopPrice) { throw .wouldTrigger }
+            }
         case "LIMIT_MAKER":
             if params["timeInForce"] != nil { throw .notRequired("timeInForce") }
             guard let price else { throw .mandatory("price") }
@@ -170,16 +328,8 @@ extension ExchangeState {
                 if quote < rules.minNotional { throw .filter("NOTIONAL") }
             }
         }
-        let clientOrderID: String
-        if let given = params["newClientOrderId"] {
-            guard given.count <= 36, given.allSatisfy({ Self.clientOrderIDCharacters.contains($0) }) else {
-                throw APIError(code: -1100, "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[\\.A-Z\\:/a-z0-9_-]{1,36}$'.")
-            }
-            clientOrderID = given
-        } else {
-            clientOrderID = "sim\(symbol)\(market.nextOrderID)"
-        }
-        guard var account = accounts[apiKey] else { throw .rejectedAPIKey }
+        let clientOrderID = try clientID(params, "newClientOrderId", generated: "sim\(symbol)\(market.nextOrderID)")
+        guard let account = accounts[apiKey] else { throw .rejectedAPIKey }
         if account.openOrders(symbol: symbol).contains(where: { $0.clientOrderID == clientOrderID }) { throw .duplicateOrder }
         if test {
             guard params["computeCommissionRates"] == "true" else { return (.object([]), false) }
@@ -203,6 +353,7 @@ extension ExchangeState {
         case "LIMIT_MAKER":
             takes = []
             if !walk(market, side: side, limit: price, quantity: quantity, quote: nil).isEmpty { throw .wouldMatch }
+        case "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT": takes = []
         default: takes = walk(market, side: side, limit: price, quantity: quantity, quote: nil)
         }
         let takenQuantity = takes.reduce(Decimal8.zero) { $0 + $1.1 }
@@ -222,10 +373,12 @@ extension ExchangeState {
             originalQuantity: quantity ?? takenQuantity, timeInForce: timeInForce, type: type, side: side,
             time: now.milliseconds, updateTime: now.milliseconds, originalQuoteQuantity: quoteQuantity ?? .zero
         )
+        order.stopPrice = stopPrice ?? .zero
+        order.workingTime = Self.stopOrderTypes.contains(type) ? -1 : now.milliseconds
         markets[symbol]!.nextOrderID += 1
-        account.orders[order.key] = order
-        account.sequence.append(order.key)
-        accounts[apiKey] = account
+        accounts[apiKey]!.sequence.append(order.key)
+        store(order, apiKey: apiKey)
+        emitExecution(apiKey: apiKey, order, type: "NEW", now: now)
         var fills: [Fill] = []
         if !fillOrKill { fills = executeTaker(&order, apiKey: apiKey, takes: takes, now: now) }
         if type == "MARKET" {
@@ -234,19 +387,19 @@ extension ExchangeState {
             order.status = .expired
         } else if order.remaining.isZero {
             order.status = .filled
-        } else if timeInForce == "IOC" {
+        } else if timeInForce == "IOC" && order.isWorking {
             order.status = .expired
         } else {
             order.status = order.executedQuantity.isZero ? .new : .partiallyFilled
-            let lockAsset = side == .buy ? rules.quoteAsset : rules.baseAsset
-            let lock = side == .buy ? Self.notional(order.price, order.remaining) : order.remaining
-            accounts[apiKey]![lockAsset].free -= lock
-            accounts[apiKey]![lockAsset].locked += lock
-            order.locked = lock
-            restingOrders += 1
+            let amount = Self.requiredLock(order)
+            lock(apiKey: apiKey, asset: lockAsset(order), amount)
+            order.locked = amount
         }
-        accounts[apiKey]!.orders[order.key] = order
+        if order.status == .expired { emitExecution(apiKey: apiKey, order, type: "EXPIRED", now: now) }
+        store(order, apiKey: apiKey)
         accounts[apiKey]!.updateTime = now.milliseconds
+        emitAccountPosition(apiKey: apiKey, symbol: symbol, now: now)
+        if !fills.isEmpty { triggerStops(symbol, now: now) }
         switch respType {
         case "ACK": return (.object(order.ackFields), true)
         case "RESULT": return (.object(order.ackFields + order.resultFields), true)
@@ -254,32 +407,39 @@ extension ExchangeState {
         }
     }
 
-    /// `DELETE /api/v3/order`.
+    /// `DELETE /api/v3/order`. Cancelling a leg of an order list cancels the whole list.
     mutating func cancelOrder(apiKey: String, params: Params, now: Timestamp) throws(APIError) -> JSON {
         let symbol = try params.required("symbol")
-        guard let market = markets[symbol] else { throw .invalidSymbol }
+        guard markets[symbol] != nil else { throw .invalidSymbol }
         let id = try params.int64("orderId")
         let clientID = params["origClientOrderId"]
         guard id != nil || clientID != nil else {
             throw APIError(code: -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!")
         }
-        guard var order = accounts[apiKey]?.order(symbol: symbol, id: id, clientOrderID: clientID), order.isOpen else { throw .unknownOrder }
-        let lockAsset = order.side == .buy ? market.rules.quoteAsset : market.rules.baseAsset
-        accounts[apiKey]![lockAsset].locked -= order.locked
-        accounts[apiKey]![lockAsset].free += order.locked
+        guard let order = accounts[apiKey]?.order(symbol: symbol, id: id, clientOrderID: clientID), order.isOpen else { throw .unknownOrder }
+        let cancelID = try self.clientID(params, "newClientOrderId", generated: "simcancel\(order.orderID)")
+        if order.orderListID >= 0 {
+            let reports = cancelList(order.orderListID, apiKey: apiKey, cancelClientOrderID: cancelID, now: now)
+            emitAccountPosition(apiKey: apiKey, symbol: symbol, now: now)
+            return reports.first { $0["orderId"]?.intValue == order.orderID } ?? reports[0]
+        }
+        let canceled = cancel(order, apiKey: apiKey, cancelClientOrderID: cancelID, now: now)
+        emitAccountPosition(apiKey: apiKey, symbol: symbol, now: now)
+        return canceled.cancelJSON(cancelClientOrderID: cancelID, transactTime: now.milliseconds)
+    }
+
+    /// Cancels one open order: its lock is released, and an `executionReport` CANCELED goes out.
+    @discardableResult
+    mutating func cancel(_ original: Order, apiKey: String, cancelClientOrderID: String, now: Timestamp) -> Order {
+        var order = original
+        lock(apiKey: apiKey, asset: lockAsset(order), -order.locked)
         order.locked = .zero
         order.status = .canceled
-        restingOrders -= 1
         order.updateTime = now.milliseconds
-        accounts[apiKey]!.orders[order.key] = order
+        store(order, apiKey: apiKey)
         accounts[apiKey]!.updateTime = now.milliseconds
-        let cancelID = params["newClientOrderId"] ?? "simcancel\(order.orderID)"
-        var fields: [(String, JSON)] = [
-            ("symbol", .string(symbol)), ("origClientOrderId", .string(order.clientOrderID)), ("orderId", .int(order.orderID)),
-            ("orderListId", .int(-1)), ("clientOrderId", .string(cancelID)), ("transactTime", .int(now.milliseconds)),
-        ]
-        fields += order.resultFields.filter { $0.0 != "workingTime" }
-        return .object(fields)
+        emitExecution(apiKey: apiKey, order, type: "CANCELED", now: now, cancelClientOrderID: cancelClientOrderID)
+        return order
     }
 
     /// `GET /api/v3/order`.
@@ -291,7 +451,12 @@ extension ExchangeState {
         guard id != nil || clientID != nil else {
             throw APIError(code: -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!")
         }
-        guard let order = accounts[apiKey]?.order(symbol: symbol, id: id, clientOrderID: clientID) else { throw .noSuchOrder }
+        guard let order = accounts[apiKey]?.order(symbol: symbol, id: id, clientOrderID: clientID) else {
+            if let id, let clientID, let byID = accounts[apiKey]?.orders[OrderKey(symbol: symbol, id: id)], byID.clientOrderID != clientID {
+                throw APIError(code: -2039, "Client order ID is not correct for this order ID.")
+            }
+            throw .noSuchOrder
+        }
         return order.queryJSON
     }
 }

@@ -24,6 +24,16 @@ public struct FaultPlan: Sendable, Equatable {
     public var truncatedJSON = 0
     /// The next N REST response bodies are cut in half.
     public var truncatedBodies = 0
+    /// The next N order placements (POST order, orderList/oco, order/oco) get HTTP 503 with -1008
+    /// without being executed; queries keep working.
+    public var http5xxBeforeExecute = 0
+    /// The next N order placements are executed, and the answer is held for `timeoutMs` (the
+    /// client times out and does not know the order exists).
+    public var timeoutAfterExecute = 0
+    /// How long `timeoutAfterExecute` holds the answer (ms).
+    public var timeoutMs: Int = 30_000
+    /// The next N user-data events (executionReport, listStatus, outboundAccountPosition) are lost.
+    public var dropUserDataEvents = 0
 
     var json: JSON {
         .object([
@@ -31,6 +41,8 @@ public struct FaultPlan: Sendable, Equatable {
             ("http429", .int(Int64(http429))), ("garbageFrames", .int(Int64(garbageFrames))),
             ("truncatedJSON", .int(Int64(truncatedJSON))), ("truncatedBodies", .int(Int64(truncatedBodies))),
             ("http429RetryAfter", http429RetryAfter.map { .int(Int64($0)) } ?? .null),
+            ("http5xxBeforeExecute", .int(Int64(http5xxBeforeExecute))), ("timeoutAfterExecute", .int(Int64(timeoutAfterExecute))),
+            ("timeoutMs", .int(Int64(timeoutMs))), ("dropUserDataEvents", .int(Int64(dropUserDataEvents))),
         ])
     }
 }
@@ -60,11 +72,20 @@ public struct ExchangeState: Sendable {
     var nextConnectionID = 1
     var framesSent = 0
     var framesDropped = 0
+    /// Order lists get ids from one counter, as Binance's.
+    var nextOrderListID: Int64 = 1
+    /// The `I` (execution id) of user-data events.
+    var nextExecutionID: Int64 = 1
+    /// WebSocket API connections with a user-data subscription, by API key.
+    var userDataSubscribers: [String: Set<Int>] = [:]
+    var userDataEventsSent = 0
 
     struct Connection: Sendable {
         var continuation: AsyncStream<OutboundFrame>.Continuation
         var streams: [String] = []
         var combined: Bool
+        /// A WebSocket API connection (`/ws-api/v3`): its session; nil for market streams.
+        var session: APISession?
     }
 
     /// Loads every kline file and builds the markets; throws every problem found at once.

@@ -27,11 +27,15 @@ public struct SimResponse: Sendable {
     public var status: Int
     public var headers: [(String, String)]
     public var body: String
+    /// Hold the answer this long (the `timeoutAfterExecute` fault: the client times out while the
+    /// order exists).
+    public var delay: Duration?
 
-    public init(status: Int, headers: [(String, String)] = [], body: String) {
+    public init(status: Int, headers: [(String, String)] = [], body: String, delay: Duration? = nil) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.delay = delay
     }
 }
 
@@ -58,7 +62,12 @@ public struct APIError: Error, Sendable, Equatable {
     static let insufficientBalance = APIError(code: -2010, "Account has insufficient balance for requested action.")
     static let duplicateOrder = APIError(code: -2010, "Duplicate order sent.")
     static let wouldMatch = APIError(code: -2010, "Order would immediately match and take.")
+    static let wouldTrigger = APIError(code: -2010, "Order would trigger immediately.")
+    static let badOCOPrices = APIError(code: -2010, "The relationship of the prices for the orders is not correct.")
+    static let unsupportedCombination = APIError(code: -1013, "Unsupported order combination.")
     static let unknownOrder = APIError(code: -2011, "Unknown order sent.")
+    static let unknownOrderList = APIError(code: -2011, "Order list does not exist.")
+    static let noSuchOrderList = APIError(code: -2013, "Order list does not exist.")
     static let noSuchOrder = APIError(code: -2013, "Order does not exist.")
     static let badAPIKeyFormat = APIError(status: 401, code: -2014, "API-key format invalid.")
     static let rejectedAPIKey = APIError(status: 401, code: -2015, "Invalid API-key, IP, or permissions for action.")

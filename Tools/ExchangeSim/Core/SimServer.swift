@@ -30,6 +30,7 @@ public struct SimServer: Sendable {
                 body: String(buffer: body), headers: headers
             )
             let response = simulator.handle(simRequest)
+            if let delay = response.delay { try await Task.sleep(for: delay) }
             var fields = HTTPFields()
             for (name, value) in response.headers {
                 if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
@@ -45,6 +46,11 @@ public struct SimServer: Sendable {
         let app = Application(
             responder: responder,
             server: .http1WebSocketUpgrade(configuration: .init(http1: .init(), ws: wsConfiguration)) { head, _, _ in
+                if simulator.isWebSocketAPI(path: head.path ?? "") {
+                    return .upgrade([:]) { inbound, outbound, _ in
+                        try await Self.serveAPI(simulator, path: head.path ?? "", inbound: inbound, outbound: outbound)
+                    }
+                }
                 guard let plan = simulator.webSocketPlan(path: head.path ?? "") else { return .dontUpgrade }
                 return .upgrade([:]) { inbound, outbound, _ in
                     try await Self.serveStreams(simulator, streams: plan.streams, combined: plan.combined, inbound: inbound, outbound: outbound)
@@ -65,6 +71,29 @@ public struct SimServer: Sendable {
                 }
             }
             defer { simulator.shutdownStreams() }
+            _ = try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// One WebSocket API connection: requests in, answers and user-data events out, in order.
+    static func serveAPI(_ simulator: ExchangeSimulator, path: String, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        let (id, frames) = simulator.openAPIConnection(path: path)
+        defer { simulator.closeConnection(id) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await frame in frames {
+                    switch frame {
+                    case .text(let text): try await outbound.writeTextMessage(text)
+                    case .close: return
+                    }
+                }
+            }
+            group.addTask {
+                for try await message in inbound.messages(maxSize: 1 << 20) {
+                    if case .text(let text) = message { simulator.handleAPIRequest(connection: id, text: text) }
+                }
+            }
             _ = try await group.next()
             group.cancelAll()
         }

@@ -5,12 +5,12 @@ import Foundation
 import Logging
 
 /// `quorum-exchange-sim`: a Binance-compatible exchange (REST under /api/v3, WebSocket market
-/// streams at /ws and /stream) replaying recorded klines. See Tools/ExchangeSim/README.md.
+/// streams at /ws and /stream, WebSocket API user data stream at /ws-api/v3) replaying recorded klines. See Tools/ExchangeSim/README.md.
 @main
 struct ExchangeSimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quorum-exchange-sim",
-        abstract: "A Binance-compatible spot exchange that replays recorded klines (REST /api/v3, streams /ws and /stream, admin /sim).",
+        abstract: "A Binance-compatible spot exchange that replays recorded klines (REST /api/v3, streams /ws and /stream, WebSocket API user data /ws-api/v3, admin /sim).",
         discussion: """
         Symbol and interval come from each file name (SYMBOL-INTERVAL[-...].csv) unless --symbol and \
         --interval are given (they then apply to every file). The L2 book is synthetic, drawn around \
@@ -140,7 +140,7 @@ struct ExchangeSimCommand: AsyncParsableCommand {
         let time = server.simulator.serverTime
         let startLogger = logger
         try await server.run(handleSignals: true) { port in
-            startLogger.info("quorum-exchange-sim listening on http://\(configuration.host):\(port) (REST /api/v3, streams /ws and /stream, admin /sim); replay clock \(time), speed \(configuration.speed)")
+            startLogger.info("quorum-exchange-sim listening on http://\(configuration.host):\(port) (REST /api/v3, streams /ws and /stream, WebSocket API /ws-api/v3, admin /sim); replay clock \(time), speed \(configuration.speed)")
         }
         logger.info("quorum-exchange-sim stopped")
     }
