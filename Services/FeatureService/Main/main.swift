@@ -28,13 +28,13 @@ await ServiceMain.run(service: "features") { env in
     } catch let error as FeatureServiceCore.ConfigurationError {
         for problem in error.problems { env.fail("FEATURES: \(problem)") }
     }
-    var orderFlow: OrderFlowJoin? = nil
+    var orderFlow: StreamingOrderFlowJoin? = nil
     if !orderFlowNames.isEmpty {
         var depths: [Int] = []
         for name in orderFlowNames { if let k = OrderFlowFeature.imbalanceLevels(inName: name) { depths.append(k) } }
         do {
             let flow = try OrderFlowConfiguration(depths: depths.isEmpty ? [5] : depths, freq: orderFlowFreq, wallMultiple: wallMultiple)
-            orderFlow = try OrderFlowJoin(names: orderFlowNames, configuration: flow)
+            orderFlow = try StreamingOrderFlowJoin(names: orderFlowNames, configuration: flow)
         } catch let error as OrderFlowConfigurationError {
             for problem in error.problems { env.fail("FEATURES / ORDERFLOW_*: \(problem)") }
         } catch {

@@ -4,7 +4,7 @@ import Testing
 
 /// The FeatureService's join: the same values as the aggregator fed directly, NaN where there is
 /// no bar (or the interval is not the frequency), closed on the kline's close.
-@Suite struct OrderFlowJoinTests {
+@Suite struct StreamingOrderFlowJoinTests {
     static let t0: Int64 = 1_722_816_000_000
 
     static func level(_ price: String, _ quantity: String) -> PriceLevel { PriceLevel(price: Decimal8(price)!, quantity: Decimal8(quantity)!) }
@@ -30,7 +30,7 @@ import Testing
 
     @Test func joinedColumnsEqualTheAggregatorsBar() throws {
         let configuration = try OrderFlowConfiguration(depths: [5, 10], freq: "1m")
-        var join = try OrderFlowJoin(names: ["ofi", "imbalance_10", "trade_imbalance"], configuration: configuration)
+        var join = try StreamingOrderFlowJoin(names: ["ofi", "imbalance_10", "trade_imbalance"], configuration: configuration)
         var direct = OrderFlowAggregator(symbol: "SOLUSDT", configuration: configuration)
         var bars: [OrderFlowBar] = []
         for input in Self.events() {
@@ -60,7 +60,7 @@ import Testing
     @Test func unknownNamesAreAllListed() throws {
         let configuration = try OrderFlowConfiguration(depths: [5], freq: "5m")
         do {
-            _ = try OrderFlowJoin(names: ["imbalance_20", "ofi", "nope"], configuration: configuration)
+            _ = try StreamingOrderFlowJoin(names: ["imbalance_20", "ofi", "nope"], configuration: configuration)
             Issue.record("accepted unknown names")
         } catch {
             #expect(error.problems.count == 2 && error.problems[0].hasPrefix("imbalance_20") && error.problems[1].hasPrefix("nope"))

@@ -13,11 +13,11 @@ import Domain
 /// non-finite feature its model needs, so a missing book never becomes a made-up value.
 ///
 /// ```swift
-/// var join = try OrderFlowJoin(names: ["imbalance_5", "ofi"], configuration: .init(frequency: .init("5m")))
+/// var join = try StreamingOrderFlowJoin(names: ["imbalance_5", "ofi"], configuration: .init(frequency: .init("5m")))
 /// join.handle(symbol: "SOLUSDT", .depth(update))          // as md.depth arrives
 /// let columns = join.values(for: bar)                      // when bar's kline closes: [imbalance_5, ofi]
 /// ```
-public struct OrderFlowJoin: Sendable {
+public struct StreamingOrderFlowJoin: Sendable {
     public let configuration: OrderFlowConfiguration
     /// The requested columns, in order.
     public let names: [String]
