@@ -14,8 +14,8 @@ import OrderFlowCapture
 /// fetched once the connection's first diff of the symbol has arrived (so the snapshot is never
 /// older than the buffered stream: BINANCE.md §6), which makes each file replayable on its own.
 ///
-/// Against the exchange simulator running fast (`--speed 20000`: a day of market time in about
-/// four wall seconds), `--until` stops at a point of market time and the files split by market
+/// Against the exchange simulator running fast (`--speed 3000`: a day of market time in about
+/// 30 wall seconds), `--until` stops at a point of market time and the files split by market
 /// day, which is what the research pipeline reads. Beside every file a `.source.json`
 /// (`CaptureProvenance`) says where the data came from; the simulator (recognised by its
 /// `/sim/state` on a plain-http endpoint) is marked as synthetic books.
