@@ -67,12 +67,12 @@ extension Integration {
             mark = clock.now
         }
 
-        // 1. The simulator, clock stopped until the recorder listens; 30 s book steps (10 per bar)
-        //    and 100 levels keep three days of market time to ~40,000 frames.
+        // 1. The simulator, clock stopped until the recorder listens; 60 s book steps (5 per bar)
+        //    and 100 levels keep three days of market time to ~20,000 frames.
         let port = freeLocalPort()
         let sim = try ServiceProcess(name: "sim", executable: RepositoryPaths.executable("quorum-exchange-sim"), arguments: [
             "--klines", Self.klines!, "--port", String(port), "--speed", "0", "--start", Self.start,
-            "--book-step-ms", "30000", "--book-levels", "100", "--log-level", "warning",
+            "--book-step-ms", "60000", "--book-levels", "100", "--log-level", "warning",
         ], environment: [:], logDirectory: base)
         defer { sim.stop() }
         try await poll("the simulator to answer", timeout: 60, every: .milliseconds(100)) { await Self.simState(port: port) != nil }
@@ -88,7 +88,7 @@ extension Integration {
         try await poll("collect-book to connect", timeout: 30, every: .milliseconds(50)) {
             ((await Self.simState(port: port))?["connections"] as? NSNumber)?.intValue ?? 0 >= 1
         }
-        try await Self.setSpeed(30_000, port: port)
+        try await Self.setSpeed(60_000, port: port)
         let recorded = String(decoding: recorderOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         recorder.waitUntilExit()
         #expect(recorder.terminationStatus == 0, "\(recorded)")
@@ -142,7 +142,7 @@ extension Integration {
 
         // 4. No value at time t depends on data (klines or books) after t.
         let lookahead = try Self.quorum([
-            "lookahead-check", "-c", Self.seedConfig!, "--klines", Self.klines!, "--base-dir", base.path, "--cuts", "4", "--span-days", "1",
+            "lookahead-check", "-c", Self.seedConfig!, "--klines", Self.klines!, "--base-dir", base.path, "--cuts", "3", "--span-days", "1",
         ])
         #expect(lookahead.status == 0, "\(lookahead.output)")
         #expect(lookahead.output.contains("passed: no value at time t depends on data after t"), "\(lookahead.output)")
