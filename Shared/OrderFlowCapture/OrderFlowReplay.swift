@@ -23,9 +23,16 @@ public enum OrderFlowReplay {
     ///
     /// `synchronizer.market == .usdMFutures` switches the aggregator's own sequence check off (the
     /// synchronizer checks `pu`).
+    ///
+    /// `until` cuts the capture in event time, as if recording had stopped there: reading ends at
+    /// the first diff or trade whose event time is at or after it (that record and everything after
+    /// it are left out), then every bar that ends at or before `until` is closed, as the live shell
+    /// closes a bar when its kline closes. The lookahead check compares such cut replays with the
+    /// whole one.
     public static func bars(
         files: [String], format: CaptureFormat = .auto, symbol: String? = nil,
-        configuration: OrderFlowConfiguration, synchronizer syncConfiguration: BookSynchronizer.Configuration = .init()
+        configuration: OrderFlowConfiguration, synchronizer syncConfiguration: BookSynchronizer.Configuration = .init(),
+        until: Timestamp? = nil
     ) throws(CaptureError) -> OrderFlowTable {
         let reader = try CaptureReader(files: files, format: format, symbol: symbol)
         var configuration = configuration
@@ -64,7 +71,7 @@ public enum OrderFlowReplay {
             }
         }
 
-        for record in reader {
+        reading: for record in reader {
             table.records += 1
             if chosen == nil, let s = CaptureDecoder.symbol(of: record) { start(s) }
             do {
@@ -86,9 +93,11 @@ public enum OrderFlowReplay {
                     switch try result.get().event {
                     case .depthUpdate(let update):
                         guard update.symbol == chosen else { table.otherSymbolRecords += 1; continue }
+                        if let until, update.eventTime >= until { table.records -= 1; break reading }
                         sync(.diff(update), time: update.eventTime)
                     case .trade(let trade), .aggTrade(let trade):
                         guard trade.symbol == chosen else { table.otherSymbolRecords += 1; continue }
+                        if let until, trade.eventTime >= until { table.records -= 1; break reading }
                         aggregator!.handle(.trade(trade), into: &bars)
                     default:
                         break
@@ -99,6 +108,7 @@ public enum OrderFlowReplay {
                 if table.decodeErrors.count < 5 { table.decodeErrors.append("\(record.location): \(error)") }
             }
         }
+        if let until, aggregator != nil { aggregator!.handle(.advance(to: until), into: &bars) }
         table.symbol = chosen
         table.bars = bars
         table.problems = reader.problems

@@ -12,18 +12,37 @@ import RiskGateCore
 /// features, predictions, the ensemble's decision, the risk gate and the Executor again.
 public struct Backtest: Sendable {
     public struct Configuration: Sendable {
+        /// The FeatureService's (TA) features.
         public var features: [String]
         public var models: [Model]
         public var ensemble: EnsembleCore.Configuration
         public var risk: RiskGateCore.Configuration
         public var executor: ExecutorCore.Configuration
+        /// Order-flow features appended to each bar's vector; nil = none.
+        public var orderFlow: OrderFlowFeed?
 
-        public init(features: [String], models: [Model], ensemble: EnsembleCore.Configuration, risk: RiskGateCore.Configuration, executor: ExecutorCore.Configuration) {
+        public init(features: [String], models: [Model], ensemble: EnsembleCore.Configuration, risk: RiskGateCore.Configuration, executor: ExecutorCore.Configuration, orderFlow: OrderFlowFeed? = nil) {
             self.features = features
             self.models = models
             self.ensemble = ensemble
             self.risk = risk
             self.executor = executor
+            self.orderFlow = orderFlow
+        }
+    }
+
+    /// Order-flow features per bar (from the captures, by `OrderFlowAggregator`: the code a live
+    /// shell feeds with md.depth / md.trade), appended to the FeatureService's vector of the bar.
+    /// A bar without them (no valid book for its whole length) gets no vector at all, as a
+    /// FeatureService computing them would publish none: its models cannot predict it.
+    public struct OrderFlowFeed: Sendable {
+        public var names: [String]
+        /// Values of `names` by bar open time (ms); only bars where every value is defined.
+        public var values: [Int64: [Double]]
+
+        public init(names: [String], values: [Int64: [Double]]) {
+            self.names = names
+            self.values = values
         }
     }
 
@@ -31,6 +50,8 @@ public struct Backtest: Sendable {
     public struct Result: Sendable {
         public var klines = 0
         public var vectors = 0
+        /// Vectors withheld because the bar had no order-flow features (`Configuration.orderFlow`).
+        public var vectorsWithoutBook = 0
         public var predictions = 0
         public var signals: [EnsembleSignal] = []
         public var intents: [TradeIntent] = []
@@ -103,7 +124,14 @@ public struct Backtest: Sendable {
             head += 1
             switch message {
             case .kline(let kline):
-                for case .vector(let vector) in features.handle(.kline(kline), now: now) {
+                for case .vector(var vector) in features.handle(.kline(kline), now: now) {
+                    if let flow = configuration.orderFlow {
+                        guard let extra = flow.values[vector.bar.openTime.milliseconds] else {
+                            result.vectorsWithoutBook += 1
+                            continue
+                        }
+                        vector = FeatureVector(bar: vector.bar, close: vector.close, high: vector.high, low: vector.low, names: vector.names + flow.names, values: vector.values + extra)
+                    }
                     result.vectors += 1
                     queue.append(.vector(vector))
                 }

@@ -34,14 +34,22 @@ public enum LookaheadCheck {
     /// - Parameters:
     ///   - models: models scored on every row (their features must be in `features`).
     ///   - voters: names of the models whose mean against `threshold` is the signal.
+    ///   - orderFlow: for configs with order-flow features: the bars computed from the captures cut
+    ///     at an event time (the close of the last kline kept), so that the books after the cut are
+    ///     removed too.
     public static func run(
         klines: [Kline], features: [String], models: [Model], voters: [String], threshold: Double,
-        cuts count: Int = 50, span: Int? = nil, maxDifferences: Int = 20
+        cuts count: Int = 50, span: Int? = nil, maxDifferences: Int = 20,
+        orderFlow: ((_ until: Timestamp) throws -> OrderFlowBars)? = nil
     ) throws -> Report {
-        let names = features + models.map(\.name) + ["signal"]
+        // The matrix's column order (TA features first, then order flow).
+        let ordered = try ResearchMatrix.orderedFeatures(features)
+        let names = ordered + models.map(\.name) + ["signal"]
         return try check(openTimes: klines.map(\.openTime), names: names, cuts: count, span: span, maxDifferences: maxDifferences) { length in
-            let e = try evaluate(klines: Array(klines[..<length]), features: features, models: models, voters: voters, threshold: threshold)
-            var columns: [[Double?]] = features.indices.map { j in e.matrix.rows.map { $0?[j] } }
+            let kept = Array(klines[..<length])
+            let flow = try orderFlow?(kept[length - 1].closeTime.adding(milliseconds: 1))
+            let e = try evaluate(klines: kept, features: features, models: models, voters: voters, threshold: threshold, orderFlow: flow)
+            var columns: [[Double?]] = ordered.indices.map { j in e.matrix.rows.map { $0?[j] } }
             for model in models { columns.append(e.predictions[model.name]!) }
             columns.append(e.signal)
             return columns
@@ -94,8 +102,8 @@ public enum LookaheadCheck {
         var signal: [Double?]
     }
 
-    static func evaluate(klines: [Kline], features: [String], models: [Model], voters: [String], threshold: Double) throws -> Evaluation {
-        let matrix = try ResearchMatrix(klines: klines, features: features)
+    static func evaluate(klines: [Kline], features: [String], models: [Model], voters: [String], threshold: Double, orderFlow: OrderFlowBars? = nil) throws -> Evaluation {
+        let matrix = try ResearchMatrix(klines: klines, features: features, orderFlow: orderFlow)
         var predictions: [String: [Double?]] = [:]
         for model in models {
             let columns = try matrix.columns(of: model.features).get()

@@ -24,7 +24,10 @@ extension Pipeline.Output {
         }
         let breakEven = BreakEven(target: division.target, stop: stop, feeRate: fee)
         var rows: [BacktestReport.Row] = []
-        var notes = [BacktestReport.executionNote] + self.notes
+        var notes = [BacktestReport.executionNote] + self.notes + orderFlowNotes
+        if let joined = orderFlow {
+            notes.append("Order-flow features (\(joined.names.joined(separator: ", "))) come from the captures replayed through OrderFlowAggregator, the code a live shell feeds with md.depth and md.trade; in the backtest chain they join the FeatureService's vector of each bar, and a bar without a valid book gets no vector." + (syntheticBooks ? " These books were synthetic (the exchange simulator's, drawn around recorded klines): the figures test the plumbing, not the strategy." : ""))
+        }
         for trained in finals {
             let name = trained.model.name
             let auc = wf.outOfSample[name]?.auc

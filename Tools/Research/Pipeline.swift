@@ -2,6 +2,7 @@ import Domain
 import ExecutorCore
 import FeatureServiceCore
 import Foundation
+import OrderFlow
 import PredictorCore
 import RiskGateCore
 import StrategyConfig
@@ -52,6 +53,10 @@ public struct Pipeline: Sendable {
         /// The baseline features' run names.
         public var volatilityBaseline: String
         public var timings: [(stage: String, seconds: Double)]
+        /// How the order-flow bars met the klines (nil without order-flow features), and the
+        /// stage's lines for the terminal and the report.
+        public var orderFlow: OrderFlowJoin?
+        public var orderFlowNotes: [String] = []
     }
 
     public struct PipelineError: Error, Sendable, CustomStringConvertible {
@@ -67,7 +72,11 @@ public struct Pipeline: Sendable {
     public static func modelName(algorithm: String, label: String) -> String { "\(algorithm)-\(label)" }
 
     /// Runs every stage on `klines` (already resampled to the config's interval).
-    public static func run(_ loaded: LoadedConfig, klines: [Kline], options: Options = Options()) throws -> Output {
+    /// - Parameter orderFlow: the bars of the config's order-flow feature set (`OrderFlowReplay`
+    ///   over its captures); required when `train_features` names order-flow features. The klines
+    ///   are then cut to the span the captures cover (plus the TA features' warm-up before it):
+    ///   outside it no row could have every feature, and the windows count bars.
+    public static func run(_ loaded: LoadedConfig, klines: [Kline], orderFlow: OrderFlowBars? = nil, options: Options = Options()) throws -> Output {
         let config = loaded.config
         var timings: [(String, Double)] = []
         let clock = ContinuousClock()
@@ -79,18 +88,24 @@ public struct Pipeline: Sendable {
             options.progress?("\(stage) done")
         }
 
-        // Order-flow features need recorded books joined to the bars and a FeatureService that
-        // computes them from md.depth / md.trade in the backtest chain: not wired yet.
-        let orderFlow = orderFlowFeatures(config.trainFeatures)
-        guard orderFlow.isEmpty else {
-            throw PipelineError(problems: [
-                "order-flow features (\(orderFlow.joined(separator: ", "))) are computed offline by OrderFlowReplay from captures, but the pipeline does not join them to the bars and the backtest chain does not compute them yet: this config cannot run end to end in this version",
-            ])
+        var klines = klines
+        var orderFlowNotes: [String] = []
+        let flowFeatures = orderFlowFeatures(config.trainFeatures)
+        if !flowFeatures.isEmpty {
+            guard let orderFlow else {
+                throw PipelineError(problems: ["order-flow features (\(flowFeatures.joined(separator: ", "))) need the captures of the config's gen_features_orderflow set; none were given"])
+            }
+            let cut = try trimToCaptures(klines, orderFlow: orderFlow, features: config.trainFeatures + [volatilityFeature], interval: config.interval)
+            orderFlowNotes.append(cut.note)
+            klines = cut.klines
         }
+
         // Features: the config's, plus the volatility baseline's.
         var features = config.trainFeatures
         if !features.contains(volatilityFeature) { features.append(volatilityFeature) }
-        let matrix = try ResearchMatrix(klines: klines, features: features)
+        let matrix = try ResearchMatrix(klines: klines, features: features, orderFlow: flowFeatures.isEmpty ? nil : orderFlow)
+        if let joined = matrix.orderFlow { orderFlowNotes += joined.summary }
+        for note in orderFlowNotes { options.progress?(note) }
         lap("features")
 
         var problems: [String] = []
@@ -176,8 +191,26 @@ public struct Pipeline: Sendable {
         lap("backtest")
         return Output(
             config: config, division: division, notes: loaded.notes, matrix: matrix, finals: finals, walkForward: walkForward,
-            volatilityBaseline: volatilityBaselineName, timings: timings
+            volatilityBaseline: volatilityBaselineName, timings: timings, orderFlow: matrix.orderFlow, orderFlowNotes: orderFlowNotes
         )
+    }
+
+    /// The klines the captures cover, plus the TA features' warm-up before them: outside the
+    /// captures no row can have every feature, and the windows count bars.
+    public static func trimToCaptures(_ klines: [Kline], orderFlow: OrderFlowBars, features: [String], interval: Interval) throws -> (klines: [Kline], note: String) {
+        guard let span = orderFlow.span else {
+            throw PipelineError(problems: ["order flow: the captures (\(orderFlow.files.count) file\(orderFlow.files.count == 1 ? "" : "s")) hold no complete bar"])
+        }
+        let taFeatures = features.filter { !OrderFlowFeature.isValidName($0) }
+        let warmup = (try? FeatureServiceCore.Configuration(features: taFeatures).warmupBars(for: interval)) ?? 0
+        let first = klines.firstIndex { $0.openTime >= span.lowerBound } ?? klines.count
+        let end = klines.lastIndex { $0.openTime <= span.upperBound }.map { $0 + 1 } ?? 0
+        guard first < end else {
+            throw PipelineError(problems: ["order flow: the captures span \(span.lowerBound) … \(span.upperBound), which no kline covers (klines \(klines.first?.openTime.description ?? "-") … \(klines.last?.openTime.description ?? "-")); give the kline file of that period"])
+        }
+        let start = max(0, first - warmup)
+        let note = "order flow: the captures span \(span.lowerBound) … \(span.upperBound); the research rows are the \(end - first) bars they cover plus \(first - start) bars of TA warm-up before them (of \(klines.count) klines)"
+        return (Array(klines[start..<end]), note)
     }
 
     public typealias Fitter = @Sendable (_ rows: [[Double]], _ labels: [Bool], _ name: String, _ version: String) throws -> Model

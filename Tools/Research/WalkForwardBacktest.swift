@@ -151,11 +151,16 @@ public struct WalkForwardBacktest: Sendable {
         // The chain starts at the window's start: the first fold's training bars warm its
         // indicators (recursive ones forget their start long before the first predicted bar).
         let warmup = start
+        let featuresByName = Dictionary(specs.map { ($0.name, $0.features) }, uniquingKeysWith: { a, _ in a })
         func chain(_ names: [String], models pick: @escaping (Int) -> [Model]) throws -> Backtest.Result {
+            // The FeatureService computes the TA features; the order-flow ones the run's models use
+            // join each bar's vector, and a bar without them gets none (as in the matrix's rows).
+            let used = names.flatMap { featuresByName[$0] ?? [] }
             var backtest = try Backtest(configuration: .init(
-                features: matrix.features, models: [],
+                features: matrix.taFeatures, models: [],
                 ensemble: .init(models: names.map { .init(name: $0) }, threshold: options.threshold),
-                risk: .init(division: options.division), executor: options.executor
+                risk: .init(division: options.division), executor: options.executor,
+                orderFlow: matrix.orderFlowFeed(for: used)
             ))
             var nextFold = 0
             for i in warmup..<matrix.count {

@@ -22,7 +22,7 @@ struct LookaheadCheckCommand: AsyncParsableCommand {
     @Option(name: .customLong("span-days"), help: "The cuts are spread over the last N days of bars.")
     var spanDays = 7
 
-    @Option(name: .customLong("last-days"), help: "Only the last N days of the kline file are used (0 = all).")
+    @Option(name: .customLong("last-days"), help: "Only the last N days of the kline file are used (0 = all; with order-flow features, the span of the captures is used instead).")
     var lastDays = 60
 
     @Option(help: "Entry threshold of the vote.")
@@ -42,13 +42,24 @@ struct LookaheadCheckCommand: AsyncParsableCommand {
         let config = loaded.config
         var klines = try configOptions.klines(loaded, files)
         let perDay = Int(86_400_000 / config.interval.milliseconds)
-        if lastDays > 0 { klines = Array(klines.suffix(lastDays * perDay)) }
-        let orderFlow = Pipeline.orderFlowFeatures(config.trainFeatures)
-        guard orderFlow.isEmpty else { throw CommandFailure("order-flow features (\(orderFlow.joined(separator: ", "))) are not computed from bars in this version") }
+        // Order-flow features: the captures are replayed whole once, and again cut at every cut
+        // point's event time, so the books after the cut are removed along with the klines.
+        var orderFlow: ((Timestamp) throws -> OrderFlowBars)?
+        var whole: OrderFlowBars?
+        if let flow = try configOptions.orderFlowBars(loaded, files) {
+            let cut = try Pipeline.trimToCaptures(klines, orderFlow: flow.bars, features: config.trainFeatures, interval: config.interval)
+            print("lookahead-check: \(cut.note)")
+            klines = cut.klines
+            whole = flow.bars
+            let options = configOptions
+            orderFlow = { until in try options.orderFlowBars(loaded, files, until: until, quiet: true)!.bars }
+        } else if lastDays > 0 {
+            klines = Array(klines.suffix(lastDays * perDay))
+        }
         let span = min(spanDays * perDay, klines.count / 2)
         // Models fitted on the bars before the checked span (their labels stay before it too).
         let trainEnd = klines.count - span
-        let matrix = try ResearchMatrix(klines: Array(klines[..<trainEnd]), features: config.trainFeatures)
+        let matrix = try ResearchMatrix(klines: Array(klines[..<trainEnd]), features: config.trainFeatures, orderFlow: whole)
         let columns = try matrix.columns(of: config.trainFeatures).get()
         var models: [Model] = []
         var voters: [String] = []
@@ -72,7 +83,8 @@ struct LookaheadCheckCommand: AsyncParsableCommand {
             }
         }
         let report = try LookaheadCheck.run(
-            klines: klines, features: config.trainFeatures, models: models, voters: voters, threshold: threshold, cuts: cuts, span: span
+            klines: klines, features: config.trainFeatures, models: models, voters: voters, threshold: threshold, cuts: cuts, span: span,
+            orderFlow: orderFlow
         )
         print("lookahead-check: \(report.cuts.count) cuts over the last \(span) bars, \(report.rowsCompared) rows and \(report.valuesCompared) values compared (\(config.trainFeatures.count) features, \(models.count) models, the signal)")
         for difference in report.differences { print("lookahead-check: LEAK \(difference)") }

@@ -3,6 +3,8 @@ import Bus
 import CollectorCore
 import Domain
 import Foundation
+import OrderFlow
+import OrderFlowCapture
 import PredictorCore
 import Research
 import StrategyConfig
@@ -22,7 +24,15 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .customLong("budget-hours"), help: "Replaces every AutoML budget_hours (e.g. 0.002 for a few seconds).")
     var budgetHours: Double?
 
-    var overrides: ConfigOverrides { ConfigOverrides(dataFolder: dataFolder, klinesFile: klines, budgetHours: budgetHours) }
+    @Option(name: .customLong("base-dir"), help: "Folder the config's relative data paths (data_folder, orderbook_pattern) are resolved in; default the current directory. --klines and --data-folder stay relative to the current directory.")
+    var baseDirectory: String?
+
+    var overrides: ConfigOverrides {
+        guard let baseDirectory else { return ConfigOverrides(dataFolder: dataFolder, klinesFile: klines, budgetHours: budgetHours) }
+        let cwd = FileManager.default.currentDirectoryPath
+        func absolute(_ path: String?) -> String? { path.map { $0.hasPrefix("/") ? $0 : (cwd as NSString).appendingPathComponent($0) } }
+        return ConfigOverrides(dataFolder: absolute(dataFolder), klinesFile: absolute(klines), budgetHours: budgetHours, baseDirectory: absolute(baseDirectory))
+    }
 
     /// Loads and validates the config and finds its data; prints the notes (economics included).
     func load(quiet: Bool = false) throws -> (loaded: LoadedConfig, files: ModelConfig.FileCheck) {
@@ -51,6 +61,50 @@ struct ConfigOptions: ParsableArguments {
             klines = result.klines
         }
         return klines
+    }
+}
+
+extension ConfigOptions {
+    /// The order-flow bars of the config's `gen_features_orderflow` set, replayed from its captures
+    /// (`OrderFlowReplay`, the config's `depths` and `freq`), with what the captures' sidecars say
+    /// about their books. Nil when the config has no order-flow set or its features use none.
+    /// `until` cuts the captures in event time (the lookahead check).
+    func orderFlowBars(_ loaded: LoadedConfig, _ files: ModelConfig.FileCheck, until: Timestamp? = nil, quiet: Bool = false) throws -> (bars: OrderFlowBars, provenance: CaptureProvenance.Summary)? {
+        let config = loaded.config
+        guard !Pipeline.orderFlowFeatures(config.trainFeatures).isEmpty else { return nil }
+        let sets = config.orderFlowSets
+        guard let set = sets.first, let paths = files.orderbookFiles.first else {
+            throw CommandFailure("train_features name order-flow features but the config has no gen_features_orderflow feature set to compute them from")
+        }
+        if sets.count > 1 { throw CommandFailure("\(sets.count) gen_features_orderflow feature sets: one is supported (they would compute the same names)") }
+        let configuration: OrderFlowConfiguration
+        do {
+            configuration = try OrderFlowConfiguration(depths: set.depths.isEmpty ? [5, 10, 20] : set.depths, freq: set.freq ?? config.interval.name)
+        } catch {
+            throw CommandFailure("feature_sets (gen_features_orderflow): \(error.description)")
+        }
+        let provenance: CaptureProvenance.Summary
+        do { provenance = try CaptureProvenance.summary(of: paths) } catch { throw CommandFailure("\(error)") }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let table: OrderFlowTable
+        do {
+            table = try OrderFlowReplay.bars(files: paths, symbol: config.symbol, configuration: configuration, until: until)
+        } catch {
+            throw CommandFailure("order flow: \(error)")
+        }
+        if !quiet {
+            let seconds = clock.now - started
+            print("order flow: replayed \(table.records) records of \(paths.count) capture file\(paths.count == 1 ? "" : "s") in \(seconds) (\(table.bars.count) bars of \(configuration.frequency), \(table.invalidBars) without a valid book, \(table.synchronizer.resyncs) resyncs, \(table.problemCount) unreadable lines, \(table.decodeErrorCount) undecodable messages)")
+            if provenance.anySynthetic {
+                print("order flow: \(provenance.synthetic.count) of \(paths.count) capture files were recorded from the exchange simulator: SYNTHETIC order books")
+            }
+            if !provenance.unknown.isEmpty {
+                print("order flow: \(provenance.unknown.count) capture file\(provenance.unknown.count == 1 ? " has" : "s have") no .source.json: where the books came from is unknown")
+            }
+        }
+        let bars = OrderFlowBars(names: table.names, bars: table.bars, barMilliseconds: configuration.frequency.milliseconds, files: table.files)
+        return (bars, provenance)
     }
 }
 
@@ -115,6 +169,9 @@ struct PipelineCommand: AsyncParsableCommand {
             klines = Array(klines.suffix(keep))
         }
         let config = loaded.config
+        let flow = try configOptions.orderFlowBars(loaded, files)
+        let synthetic = syntheticBooks || (flow?.provenance.anySynthetic ?? false)
+        if synthetic && !syntheticBooks { print("pipeline: the captures' books were synthetic (the exchange simulator's): the report gives no verdict") }
         let folder = out ?? "var/pipeline/\(config.symbol)-\(config.interval.name)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         print("pipeline: \(config.symbol) \(config.interval.name), \(klines.count) bars \(klines.first!.openTime) … \(klines.last!.closeTime)")
@@ -128,7 +185,7 @@ struct PipelineCommand: AsyncParsableCommand {
         options.progress = { print("pipeline: \($0)") }
         let output: Pipeline.Output
         do {
-            output = try Pipeline.run(loaded, klines: klines, options: options)
+            output = try Pipeline.run(loaded, klines: klines, orderFlow: flow?.bars, options: options)
         } catch let error as Pipeline.PipelineError {
             throw CommandFailure(error.description)
         } catch let error as ResearchMatrix.Error {
@@ -153,7 +210,7 @@ struct PipelineCommand: AsyncParsableCommand {
         let configText = (try? String(contentsOfFile: configOptions.config, encoding: .utf8)) ?? ""
         let report = try output.report(
             configPath: configOptions.config, configText: configText, equity: options.equity, generatedAt: WallClock.now(),
-            syntheticBooks: syntheticBooks, itbThreshold: itbThreshold
+            syntheticBooks: synthetic, itbThreshold: itbThreshold
         )
         let written = try report.write(to: URL(fileURLWithPath: folder), baseName: "report")
         print(report.terminalTable())

@@ -92,8 +92,12 @@ struct Features: AsyncParsableCommand {
         let (loaded, files) = try configOptions.load()
         let config = loaded.config
         let klines = try input.map { try StageTable.read(path: $0, symbol: config.symbol, interval: config.interval).klines } ?? configOptions.klines(loaded, files)
-        let matrix = try ResearchMatrix(klines: klines, features: config.trainFeatures)
-        let columns = config.trainFeatures.indices.map { j in matrix.rows.map { $0?[j] } }
+        let flow = try configOptions.orderFlowBars(loaded, files)?.bars
+        let matrix = try ResearchMatrix(klines: klines, features: config.trainFeatures, orderFlow: flow)
+        // Order-flow cells are empty where the bar had no valid book (never zero).
+        let columns = try matrix.columns(of: config.trainFeatures).get().map { j in
+            matrix.rows.map { row in row.flatMap { j >= matrix.taFeatureCount && !$0[j].isFinite ? nil : $0[j] } }
+        }
         try StageTable(klines: klines, names: config.trainFeatures, columns: columns).write(to: output)
         print("features: \(matrix.featureRows) of \(klines.count) rows have every feature; \(matrix.gaps.count) gaps restart the indicators → \(output)")
     }
