@@ -47,6 +47,11 @@ extension Integration {
             #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("metadata.json").path))
             if name.hasPrefix("lgbm") { #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("model.txt").path)) }
         }
+        // The stack meta-model over the two entry models' out-of-fold probabilities, for the Ensemble's stack mode.
+        let stackVersions = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("models/stack-high_030_4").path)
+        let stack = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("models/stack-high_030_4/\(stackVersions[0])/metadata.json"))) as? [String: Any]
+        #expect(stack?["features"] as? [String] == ["lgbm-high_030_4", "logreg-high_030_4"] || stack?["features"] as? [String] == ["logreg-high_030_4", "lgbm-high_030_4"])
+        #expect(run.output.contains("stack-high_030_4"))
         // The report: self-contained HTML with its charts, and the metrics JSON with the verdict.
         let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
         #expect(html.contains("<svg") && !html.contains("src=\"http"))

@@ -33,6 +33,9 @@ extension Pipeline.Output {
             let auc = wf.outOfSample[name]?.auc
             if trained.votes {
                 rows.append(.init(name: name, kind: .model, metrics: try evaluate(name).metrics, auc: auc))
+            } else if trained.algorithm == "stack" {
+                let inSample = trained.model.metadata.training.map { String(format: "%.4f", $0.auc) } ?? "n/a"
+                notes.append("\(name): the Ensemble's stack meta-model (logistic regression over \(trained.model.metadata.features.joined(separator: ", "))), fitted on their out-of-fold probabilities in the window: in-sample AUC \(inSample), not an out-of-sample figure; not traded here (ENSEMBLE_MODE=stack, STACK_MODEL).")
             } else {
                 notes.append("\(name) (\(trained.algorithm)) is scored, not traded: out-of-sample AUC \(auc.map { String(format: "%.4f", $0) } ?? "n/a") (low models veto entries in the decisions issue).")
             }

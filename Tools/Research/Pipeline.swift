@@ -189,8 +189,25 @@ public struct Pipeline: Sendable {
             options: .init(windowBars: windowBars, plan: plan, threshold: options.threshold, division: riskDivision, executor: .init(feeRate: division.feeRate))
         )
         lap("backtest")
+        // The Ensemble's stack mode: per entry label with two or more models, a logistic regression
+        // on their out-of-fold probabilities (Stacking), saved with the others; scored, not traded.
+        var notes = loaded.notes
+        for (labelName, label) in labels where label.direction == .high {
+            let inputs = finals.filter { $0.votes && $0.model.metadata.label == labelName }.map(\.model.name)
+            guard inputs.count >= 2 else { continue }
+            do {
+                let model = try Stacking.train(
+                    outOfSample: walkForward.outOfSample, inputs: inputs, label: labelName, labelFrom: inputs[0],
+                    version: ModelTraining.compactVersion(klines[matrix.count - 1].closeTime.adding(milliseconds: 1)),
+                    interval: interval, symbol: config.symbol, created: options.created, trainingRange: walkForward.window
+                )
+                finals.append(TrainedModel(model: model, algorithm: "stack", votes: false, leaderboard: nil))
+            } catch {
+                notes.append("stack-\(labelName): no meta-model (\(error))")
+            }
+        }
         return Output(
-            config: config, division: division, notes: loaded.notes, matrix: matrix, finals: finals, walkForward: walkForward,
+            config: config, division: division, notes: notes, matrix: matrix, finals: finals, walkForward: walkForward,
             volatilityBaseline: volatilityBaselineName, timings: timings, orderFlow: matrix.orderFlow, orderFlowNotes: orderFlowNotes
         )
     }

@@ -53,7 +53,7 @@ public enum Stacking {
     public static func train(
         outOfSample: [String: WalkForwardBacktest.OutOfSample], inputs: [String], label: String, labelFrom: String,
         version: String, interval: Interval, symbol: String, created: Timestamp = .zero,
-        options: LogisticRegressionTrainer.Options = .init()
+        trainingRange: Range<Timestamp>? = nil, options: LogisticRegressionTrainer.Options = .init()
     ) throws(Error) -> Model {
         let data = try dataset(outOfSample: outOfSample, inputs: inputs, labelFrom: labelFrom)
         guard data.labels.contains(true), data.labels.contains(false) else {
@@ -62,7 +62,7 @@ public enum Stacking {
         do {
             return try ModelTraining.logisticRegressionModel(
                 rows: data.rows, labels: data.labels, features: inputs, label: label, name: "stack-\(label)", version: version,
-                interval: interval, symbol: symbol, options: options, created: created,
+                interval: interval, symbol: symbol, options: options, created: created, trainingRange: trainingRange,
                 source: "out-of-fold probabilities of \(inputs.joined(separator: ", "))"
             )
         } catch {

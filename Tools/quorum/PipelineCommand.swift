@@ -224,7 +224,7 @@ struct PipelineCommand: AsyncParsableCommand {
 enum PipelineFiles {
     /// Walk-forward (out-of-sample) probabilities of every model for the window's bars.
     static func writePredictions(_ output: Pipeline.Output, to path: String) throws {
-        let names = output.finals.map(\.model.name) + [output.volatilityBaseline]
+        let names = output.finals.filter { $0.algorithm != "stack" }.map(\.model.name) + [output.volatilityBaseline]
         var byRow: [Int: [String: Double]] = [:]
         for name in names {
             guard let oos = output.walkForward.outOfSample[name] else { continue }
