@@ -725,7 +725,7 @@ public struct Breakers: Sendable, Hashable, Codable {
         let detail: String
         switch command {
         case .status:
-            return "status"
+            detail = "status of \(scope)"
         case .pause:
             if let i = target { divisions[i].manualPause = true } else { manualPause = true }
             detail = "paused \(scope) until resume"

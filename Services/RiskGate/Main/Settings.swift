@@ -9,6 +9,16 @@ import Runtime
 /// specification's value with presets (to the spine's, daily loss only, with one division);
 /// violations are listed all at once by `ServiceMain`.
 enum Settings {
+    /// Symbols whose order-book feed matters: those of divisions that fall back on a feed failure.
+    static func feedSymbols(_ configuration: RiskGateCore.Configuration) -> Set<String> {
+        Set(configuration.divisions.filter { $0.feedFallback != nil }.flatMap(\.symbols))
+    }
+
+    /// Whether a division places its stop by ATR (the gate then reads `feat.`).
+    static func needsFeatures(_ configuration: RiskGateCore.Configuration) -> Bool {
+        configuration.divisions.contains { $0.stopATRMultiple != nil }
+    }
+
     static func read(_ env: inout EnvironmentReader) -> RiskGateCore.Configuration {
         let mode = env.string("DIVISIONS", default: "", "empty: one division from DIVISION/EQUITY/…; presets: conservative 60 % + aggressive 30 % + 10 % reserve of EQUITY")
         let shadow = env.bool("SHADOW", default: true, "mark intents shadow (paper)")

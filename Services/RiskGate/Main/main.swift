@@ -29,9 +29,8 @@ await ServiceMain.run(service: "riskgate") { env in
         if case .tooShort = error { env.fail("QUORUM_CONTROL_KEY: \(error.description)") }
     }
     let controlKey = key
-    // Symbols whose order-book feed matters: those of divisions that fall back on a feed failure.
-    let feedSymbols = Set(configuration.divisions.filter { $0.feedFallback != nil }.flatMap(\.symbols))
-    let needsFeatures = configuration.divisions.contains { $0.stopATRMultiple != nil }
+    let feedSymbols = Settings.feedSymbols(configuration)
+    let needsFeatures = Settings.needsFeatures(configuration)
     return { node in
         var store: RiskStore?
         var core = RiskGateCore(configuration: configuration)
