@@ -115,20 +115,25 @@ struct RiskCommand: AsyncParsableCommand {
         let states = order.compactMap { latest[$0] }
         print(RiskStatusFormat.table(states))
         guard let confirmation else {
-            throw ValidationError("no answer from the RiskGate within \(options.timeout) s: is it running, and does it have the same QUORUM_CONTROL_KEY? (rejections are counted as control_rejected in its heartbeat and logged)")
+            throw RiskControlFailure(description: "no answer from the RiskGate within \(options.timeout) s: is it running, and does it have the same QUORUM_CONTROL_KEY? (rejections are counted as control_rejected in its heartbeat and logged)")
         }
-        if confirmation.kind == .controlRejected { throw ValidationError("the RiskGate refused \(command): \(confirmation.detail)") }
+        if confirmation.kind == .controlRejected { throw RiskControlFailure(description: "the RiskGate refused \(command): \(confirmation.detail)") }
         if command != "status" { print("\(command): \(confirmation.detail)") }
     }
 }
 
-/// The status table: one row per division (the portfolio last), then the breakers and events.
+/// A command the gate did not confirm (no usage text: the arguments were fine).
+struct RiskControlFailure: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// The status table: one row per division in the gate's order (the portfolio last), then the events.
 enum RiskStatusFormat {
     static func table(_ states: [RiskState]) -> String {
         guard !states.isEmpty else { return "no risk state received" }
         let header = ["division", "state", "equity", "free", "share", "open", "pnl today", "recovery", "retrain", "breakers"]
         var rows = [header]
-        let sorted = states.sorted { ($0.division == RiskState.portfolio ? 1 : 0, $0.division) < ($1.division == RiskState.portfolio ? 1 : 0, $1.division) }
+        let sorted = states.filter { $0.division != RiskState.portfolio } + states.filter { $0.division == RiskState.portfolio }
         for s in sorted {
             rows.append([
                 s.division, s.tradingState.rawValue, s.equity.compactDescription, s.freeCapital.compactDescription,
