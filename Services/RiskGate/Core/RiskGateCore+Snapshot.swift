@@ -114,6 +114,9 @@ extension RiskGateCore {
         var watermarks: [StoredMark]
         var issuedCount: [String: Int]
         var appliedThrough: Timestamp?
+
+        /// Drops the watermarks (a shell may skip saving a snapshot that differs only in them).
+        public mutating func forgetWatermarks() { watermarks = [] }
     }
 
     /// The state could not be restored; lists every problem.

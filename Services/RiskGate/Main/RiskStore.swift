@@ -18,8 +18,9 @@ final class RiskStore: Sendable {
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -512") }
         queue = try DatabaseQueue(path: path, configuration: configuration)
         _ = try queue.writeWithoutTransaction { db in try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") }
-        // FULL: the snapshot is what a restart trusts; it must survive a power cut as well as a crash.
-        try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        // WAL with NORMAL sync is durable against process crashes (kill -9), which is what a restart
+        // must survive, without an fsync per decision in a fast replay (as the Executor's journal).
+        try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.execute(sql: """

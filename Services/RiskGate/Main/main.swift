@@ -120,6 +120,10 @@ final class Gate: Sendable {
         /// What the gate last told the core, per component / symbol.
         var healthy: [String: Bool] = [:]
         var feedHealthy: [String: Bool] = [:]
+        /// The last snapshot saved, without its watermarks.
+        var lastSaved: RiskGateCore.Snapshot?
+        /// The last save failed: nothing is published (new or re-published intents) until one succeeds.
+        var unsaved = false
     }
 
     init(core: RiskGateCore, node: BusNode, store: RiskStore?, verifier: ControlVerifier) {
@@ -141,12 +145,24 @@ final class Gate: Sendable {
             // Save before publishing: an intent is published only once it is stored, so a restart
             // re-publishes it (never decides its signal again) and never forgets a breaker.
             var saved = true
-            if let store, input.changesState {
+            if let store, input.changesState || state.unsaved {
                 let events = outputs.flatMap { output -> [RiskEvent] in if case .state(let s) = output { s.events } else { [] } }
-                do { try store.save(state.core.snapshot, events: events, at: WallClock.now()) } catch {
-                    saved = false
-                    node.counters.increment("state_save_failed")
-                    node.logger.error("cannot save the risk state: intents are held back until it can", metadata: ["error": "\(error)"])
+                // Watermarks alone are not worth a write: after a restart the next ones replace them
+                // (an older one only makes the barrier wait for the next).
+                let snapshot = state.core.snapshot
+                var comparable = snapshot
+                comparable.forgetWatermarks()
+                if comparable != state.lastSaved || !events.isEmpty || state.unsaved {
+                    do {
+                        try store.save(snapshot, events: events, at: WallClock.now())
+                        state.lastSaved = comparable
+                        state.unsaved = false
+                    } catch {
+                        saved = false
+                        state.unsaved = true
+                        node.counters.increment("state_save_failed")
+                        node.logger.error("cannot save the risk state: intents are held back until it can", metadata: ["error": "\(error)"])
+                    }
                 }
             }
             for output in outputs {
@@ -160,6 +176,7 @@ final class Gate: Sendable {
                                  eventTime: intent.createdAt, traceID: trace, causationID: cause)
                     node.counters.increment("intents")
                 case .republish(let intent):
+                    guard saved else { continue }
                     // Re-published until acknowledged or expired. Expiry is judged on the wall clock
                     // since issue, over the intent's own lifetime (expiresAt − createdAt): the core's
                     // event time runs ahead of the Executor in a replay, the wall clock never does.
