@@ -27,11 +27,15 @@ public struct RiskState: Sendable, Hashable {
     public var shadow: Bool
     /// Events since the previous publication (alerts, trips, shifts, control results).
     public var events: [RiskEvent]
+    /// Equity marked to market: `equity` plus the open filled positions valued at the latest book
+    /// mid prices (nil before any mid is known). Shown, not decided on: decisions use realized
+    /// equity, which depends on event time only.
+    public var markedEquity: Decimal8?
 
     public init(
         division: String, asOf: Timestamp, equity: Decimal8, freeCapital: Decimal8, realizedPnLToday: Decimal8, openPositions: Int,
         breakerTripped: Bool, tradingState: TradingState = .active, capitalShare: Decimal8 = .one, causes: [String] = [],
-        retrainRequested: Bool = false, recovery: String = "", shadow: Bool = false, events: [RiskEvent] = []
+        retrainRequested: Bool = false, recovery: String = "", shadow: Bool = false, events: [RiskEvent] = [], markedEquity: Decimal8? = nil
     ) {
         self.division = division
         self.asOf = asOf
@@ -47,5 +51,6 @@ public struct RiskState: Sendable, Hashable {
         self.recovery = recovery
         self.shadow = shadow
         self.events = events
+        self.markedEquity = markedEquity
     }
 }

@@ -69,6 +69,7 @@ extension Quorum_V1_RiskState {
         recovery = s.recovery
         shadow = s.shadow
         events = s.events.map(Quorum_V1_RiskEvent.init)
+        markedEquity = s.markedEquity?.description ?? ""
     }
 
     public func domain() throws(WireConversionError) -> RiskState {
@@ -88,7 +89,8 @@ extension Quorum_V1_RiskState {
             freeCapital: try decimal(freeCapital, m, "free_capital"), realizedPnLToday: try decimal(realizedPnlToday, m, "realized_pnl_today"),
             openPositions: Int(openPositions), breakerTripped: breakerTripped, tradingState: state,
             capitalShare: capitalShare.isEmpty ? .one : try decimal(capitalShare, m, "capital_share"), causes: causes,
-            retrainRequested: retrainRequested, recovery: recovery, shadow: shadow, events: converted
+            retrainRequested: retrainRequested, recovery: recovery, shadow: shadow, events: converted,
+            markedEquity: try optionalDecimal(markedEquity, m, "marked_equity")
         )
     }
 }

@@ -484,6 +484,9 @@ public nonisolated struct Quorum_V1_RiskState: Sendable {
 
   public var events: [Quorum_V1_RiskEvent] = []
 
+  /// equity + open positions at book mids; empty: no mid known
+  public var markedEquity: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1423,7 +1426,7 @@ nonisolated extension Quorum_V1_RiskDenied: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Quorum_V1_RiskState: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RiskState"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}division\0\u{3}as_of_ns\0\u{1}equity\0\u{3}free_capital\0\u{3}realized_pnl_today\0\u{3}open_positions\0\u{3}breaker_tripped\0\u{3}trading_state\0\u{3}capital_share\0\u{1}causes\0\u{3}retrain_requested\0\u{1}recovery\0\u{1}shadow\0\u{1}events\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}division\0\u{3}as_of_ns\0\u{1}equity\0\u{3}free_capital\0\u{3}realized_pnl_today\0\u{3}open_positions\0\u{3}breaker_tripped\0\u{3}trading_state\0\u{3}capital_share\0\u{1}causes\0\u{3}retrain_requested\0\u{1}recovery\0\u{1}shadow\0\u{1}events\0\u{3}marked_equity\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1445,6 +1448,7 @@ nonisolated extension Quorum_V1_RiskState: SwiftProtobuf.Message, SwiftProtobuf.
       case 12: try { try decoder.decodeSingularStringField(value: &self.recovery) }()
       case 13: try { try decoder.decodeSingularBoolField(value: &self.shadow) }()
       case 14: try { try decoder.decodeRepeatedMessageField(value: &self.events) }()
+      case 15: try { try decoder.decodeSingularStringField(value: &self.markedEquity) }()
       default: break
       }
     }
@@ -1493,6 +1497,9 @@ nonisolated extension Quorum_V1_RiskState: SwiftProtobuf.Message, SwiftProtobuf.
     if !self.events.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.events, fieldNumber: 14)
     }
+    if !self.markedEquity.isEmpty {
+      try visitor.visitSingularStringField(value: self.markedEquity, fieldNumber: 15)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1511,6 +1518,7 @@ nonisolated extension Quorum_V1_RiskState: SwiftProtobuf.Message, SwiftProtobuf.
     if lhs.recovery != rhs.recovery {return false}
     if lhs.shadow != rhs.shadow {return false}
     if lhs.events != rhs.events {return false}
+    if lhs.markedEquity != rhs.markedEquity {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

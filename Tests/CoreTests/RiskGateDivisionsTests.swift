@@ -318,3 +318,26 @@ struct RiskGateDivisionsTests {
         #expect(throws: Never.self) { try presets().validate() }
     }
 }
+
+@Suite("RiskGate marking to market")
+struct RiskGateMarkTests {
+    @Test("Book mids mark filled open positions in the published equity; they never change decisions or publish by themselves")
+    func markedEquity() {
+        var d = Driver(presets())
+        #expect(d.gate.states.first?.markedEquity == nil)
+        let a = intents(d.decide(signal(0, "BTCUSDT", price: "100"), id: 1))[0]  // 60 units
+        #expect(d.send(.mark(symbol: "BTCUSDT", price: dec("101"))).isEmpty)
+        // Not filled yet: marked equity is the equity.
+        #expect(d.gate.states.first?.markedEquity == dec("6000"))
+        _ = d.send(.report(ExecutionReport(
+            intentID: a.id, clientOrderID: a.id.clientOrderID(leg: .entry), symbol: "BTCUSDT", leg: .entry, side: .buy, price: dec("100"),
+            quantity: a.quantity, fee: .zero, realizedPnL: .zero, eventTime: bar(1, "BTCUSDT").openTime, shadow: false
+        )))
+        _ = d.decide(signal(2, "SOLUSDT", price: "10"), id: 2)  // applies the entry at a later cutoff
+        _ = d.send(.mark(symbol: "BTCUSDT", price: dec("99.5")))
+        let states = d.gate.states
+        #expect(states[0].markedEquity == dec("5970"))  // 60 × −0.5
+        #expect(states[0].equity == dec("6000"))
+        #expect(states.last?.markedEquity == dec("9970"))
+    }
+}

@@ -131,12 +131,12 @@ struct RiskControlFailure: Error, CustomStringConvertible {
 enum RiskStatusFormat {
     static func table(_ states: [RiskState]) -> String {
         guard !states.isEmpty else { return "no risk state received" }
-        let header = ["division", "state", "equity", "free", "share", "open", "pnl today", "recovery", "retrain", "breakers"]
+        let header = ["division", "state", "equity", "marked", "free", "share", "open", "pnl today", "recovery", "retrain", "breakers"]
         var rows = [header]
         let sorted = states.filter { $0.division != RiskState.portfolio } + states.filter { $0.division == RiskState.portfolio }
         for s in sorted {
             rows.append([
-                s.division, s.tradingState.rawValue, s.equity.compactDescription, s.freeCapital.compactDescription,
+                s.division, s.tradingState.rawValue, s.equity.compactDescription, s.markedEquity?.compactDescription ?? "-", s.freeCapital.compactDescription,
                 s.capitalShare.compactDescription, String(s.openPositions), s.realizedPnLToday.compactDescription,
                 s.recovery.isEmpty ? "-" : s.recovery, s.retrainRequested ? "yes" : "no", s.causes.isEmpty ? "-" : s.causes.joined(separator: ","),
             ])

@@ -21,6 +21,9 @@ extension RiskGateCore {
             var released = false
             /// Report legs already received (replays of a report are ignored).
             var legsSeen: Set<ExecutionReport.Leg> = []
+            /// The entry fill, once applied (for marking to market).
+            var entryQuantity: Quantity?
+            var entryPrice: Price?
         }
 
         let division: String
@@ -90,6 +93,24 @@ extension RiskGateCore {
         }
 
         // MARK: Applying, in event time
+
+        /// Records an entry fill (applied in event time): the position is open until its exit.
+        mutating func applyEntry(_ report: ExecutionReport) {
+            guard var entry = issued[report.intentID] else { return }
+            entry.entryQuantity = report.quantity
+            entry.entryPrice = report.price
+            issued[report.intentID] = entry
+        }
+
+        /// Open filled positions valued at `marks` (symbol → mid) minus their entry value; nil when
+        /// no open position has a mark and none is open. Recovery-shadow positions are paper.
+        func unrealized(marks: [String: Price]) -> Decimal8 {
+            issued.values.reduce(.zero) { total, entry in
+                guard !entry.released, !entry.recoveryShadow, let quantity = entry.entryQuantity, let price = entry.entryPrice,
+                      let mark = marks[entry.intent.bar.symbol] else { return total }
+                return total + quantity.multiplied(by: mark - price, rounding: .down)
+            }
+        }
 
         /// Books an exit: returns its P&L and whether it was a recovery-shadow trade (whose P&L is not booked).
         mutating func applyExit(_ report: ExecutionReport) -> (pnl: Decimal8, recoveryShadow: Bool)? {

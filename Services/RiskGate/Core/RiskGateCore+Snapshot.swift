@@ -76,6 +76,8 @@ extension RiskGateCore {
             var finalArrived: Bool
             var released: Bool
             var legsSeen: [ExecutionReport.Leg]
+            var entryQuantity: Decimal8?
+            var entryPrice: Decimal8?
         }
 
         struct StoredLedger: Sendable, Codable, Hashable {
@@ -134,7 +136,8 @@ extension RiskGateCore {
                     issued: ledger.issued.values.sorted { $0.intent.id < $1.intent.id }.map {
                         Snapshot.StoredIssued(
                             intent: .init($0.intent), reservation: $0.reservation, recoveryShadow: $0.recoveryShadow, acknowledged: $0.acknowledged,
-                            finalArrived: $0.finalArrived, released: $0.released, legsSeen: $0.legsSeen.sorted { $0.rawValue < $1.rawValue }
+                            finalArrived: $0.finalArrived, released: $0.released, legsSeen: $0.legsSeen.sorted { $0.rawValue < $1.rawValue },
+                            entryQuantity: $0.entryQuantity, entryPrice: $0.entryPrice
                         )
                     },
                     day: ledger.day, realizedToday: ledger.realizedToday
@@ -176,7 +179,8 @@ extension RiskGateCore {
                 let intent = try entry.intent.intent()
                 issued[intent.id] = Ledger.Issued(
                     intent: intent, reservation: entry.reservation, recoveryShadow: entry.recoveryShadow, acknowledged: entry.acknowledged,
-                    finalArrived: entry.finalArrived, released: entry.released, legsSeen: Set(entry.legsSeen)
+                    finalArrived: entry.finalArrived, released: entry.released, legsSeen: Set(entry.legsSeen),
+                    entryQuantity: entry.entryQuantity, entryPrice: entry.entryPrice
                 )
             }
             restored.append(Ledger(division: name, equity: s.equity, reserved: s.reserved, issued: issued, day: s.day, realizedToday: s.realizedToday))

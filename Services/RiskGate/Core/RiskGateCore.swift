@@ -67,6 +67,9 @@ public struct RiskGateCore: Sendable {
         case feed(symbol: String, healthy: Bool)
         /// A verified control command (`quorum risk …`); `division` nil: the portfolio.
         case control(Breakers.Command, division: String?)
+        /// A book mid price (`md.book.`): marks open positions to market in the published states
+        /// (``RiskState/markedEquity``); decisions do not use it.
+        case mark(symbol: String, price: Price)
     }
 
     /// What the shell must do.
@@ -145,6 +148,8 @@ public struct RiskGateCore: Sendable {
     var atr: [SeriesKey: (openTime: Timestamp, value: Decimal8)] = [:]
     /// The latest cutoff applied: every event at or before it is in the figures.
     var appliedThrough: Timestamp?
+    /// The latest book mid per symbol.
+    var marks: [String: Price] = [:]
     /// Events not yet published (the core's own, e.g. capital moved, besides the breakers').
     var events: [RiskEvent] = []
     /// The states last published, by division (the initial ones count: the shell publishes
@@ -214,6 +219,8 @@ public struct RiskGateCore: Sendable {
             outputs = unacknowledgedIntents.map { .republish($0) }
         case .features(let vector):
             remember(vector)
+        case .mark(let symbol, let price):
+            if price > .zero { marks[symbol] = price }
         case .health(let component, let healthy, let detail):
             breakers.health(component: component, healthy: healthy, detail: detail, time: appliedThrough ?? now)
             publishStateIfChanged(into: &outputs)
@@ -343,7 +350,10 @@ public struct RiskGateCore: Sendable {
             guard let i = ledgerIndex(of: event.intentID) else { continue }
             switch event.kind {
             case .report(let report):
-                guard report.isExit else { continue }
+                guard report.isExit else {
+                    ledgers[i].applyEntry(report)
+                    continue
+                }
                 breakers.advance(to: report.eventTime, equities: equities, portfolio: portfolioEquity)
                 applyShifts()
                 guard let (pnl, recoveryShadow) = ledgers[i].applyExit(report) else { continue }
@@ -476,7 +486,8 @@ public struct RiskGateCore: Sendable {
             realizedPnLToday: ledger.realizedToday, openPositions: ledger.openPositions, breakerTripped: causes.contains(.dailyLossBreaker),
             tradingState: Breakers.state(of: causes), capitalShare: breakers.share(of: ledger.division), causes: codes,
             retrainRequested: breakers.retrainRequested(ledger.division), recovery: recovery?.rawValue ?? "",
-            shadow: division.shadow || recovery == .shadow
+            shadow: division.shadow || recovery == .shadow,
+            markedEquity: marks.isEmpty ? nil : ledger.equity + ledger.unrealized(marks: marks)
         )
     }
 
@@ -486,7 +497,8 @@ public struct RiskGateCore: Sendable {
             freeCapital: ledgers.reduce(configuration.reserve) { $0 + $1.freeCapital },
             realizedPnLToday: ledgers.reduce(.zero) { $0 + $1.realizedToday }, openPositions: ledgers.reduce(0) { $0 + $1.openPositions },
             breakerTripped: false, tradingState: breakers.portfolioState, capitalShare: .one, causes: breakers.portfolioCauses.map(\.rawValue),
-            retrainRequested: ledgers.contains { breakers.retrainRequested($0.division) }, recovery: "", shadow: configuration.divisions.allSatisfy(\.shadow)
+            retrainRequested: ledgers.contains { breakers.retrainRequested($0.division) }, recovery: "", shadow: configuration.divisions.allSatisfy(\.shadow),
+            markedEquity: marks.isEmpty ? nil : ledgers.reduce(configuration.reserve) { $0 + $1.equity + $1.unrealized(marks: marks) }
         )
     }
 
@@ -503,8 +515,10 @@ public struct RiskGateCore: Sendable {
             }
             pendingEvents.removeAll { mine.contains($0) }
             if let last = lastPublished[current.division] {
+                // Time and marks alone do not make a new state (marks move with every book update).
                 var comparable = current
                 comparable.asOf = last.asOf
+                comparable.markedEquity = last.markedEquity
                 if comparable == last && mine.isEmpty { continue }
             }
             lastPublished[current.division] = current

@@ -14,6 +14,12 @@ enum Settings {
         Set(configuration.divisions.filter { $0.feedFallback != nil }.flatMap(\.symbols))
     }
 
+    /// Symbols whose book snapshots the gate reads: every symbol a division lists (mids mark
+    /// positions to market; silence on a fallback division's symbol is a feed failure).
+    static func bookSymbols(_ configuration: RiskGateCore.Configuration) -> [String] {
+        Set(configuration.divisions.flatMap(\.symbols)).sorted()
+    }
+
     /// Whether a division places its stop by ATR (the gate then reads `feat.`).
     static func needsFeatures(_ configuration: RiskGateCore.Configuration) -> Bool {
         configuration.divisions.contains { $0.stopATRMultiple != nil }

@@ -50,7 +50,8 @@ await ServiceMain.run(service: "riskgate") { env in
         gate.publishStates()
         var prefixes = [Topic.Prefix.signals, Topic.Prefix.execution, Topic.control(service: "riskgate"), Topic.Prefix.heartbeats]
         if needsFeatures { prefixes.append(Topic.Prefix.features) }
-        prefixes += feedSymbols.sorted().map { Topic.book(symbol: $0) }
+        // Book snapshots: mids mark open positions to market; silence on a fallback division's symbol is a feed failure.
+        prefixes += Settings.bookSymbols(configuration).map { Topic.book(symbol: $0) }
         let inbound = try node.subscribe(prefixes)
         let timers = Task {
             while !Task.isCancelled {
@@ -75,7 +76,8 @@ await ServiceMain.run(service: "riskgate") { env in
                     case .features(let wire): input = .features(try wire.domain())
                     case .bookSnapshot(let wire):
                         gate.bookSeen(wire.symbol)
-                        continue
+                        guard let bid = wire.bids.first.flatMap({ Decimal8($0.price) }), let ask = wire.asks.first.flatMap({ Decimal8($0.price) }) else { continue }
+                        input = .mark(symbol: wire.symbol, price: (bid + ask).divided(by: Decimal8(2), rounding: .down))
                     case .heartbeat(let heartbeat):
                         gate.heartbeatSeen(heartbeat)
                         continue
@@ -335,7 +337,7 @@ extension RiskGateCore.Input {
     /// Inputs that can change the stored state (the re-publication timer and feature vectors do not).
     var changesState: Bool {
         switch self {
-        case .republishDue, .features: return false
+        case .republishDue, .features, .mark: return false
         default: return true
         }
     }
