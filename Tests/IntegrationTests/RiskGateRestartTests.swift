@@ -118,5 +118,65 @@ extension Integration {
         #expect(status?.tradingState == "REDUCING")
         #expect(status?.openPositions == 1)
     }
+
+    /// SIGKILL at random moments while signals flow, restarting each time: no bar ever gets two
+    /// intents (different ids), and every intent seen survives as the same id.
+    @Test func killedAtRandomMomentsNoBarGetsTwoIntents() async throws {
+        let harness = try SuiteHarness(name: "riskgate-kills")
+        defer { harness.stopAll() }
+        try harness.start("bus", executable: "quorum-bus", environment: ["BUS_FRONTEND_BIND": harness.frontend, "BUS_BACKEND_BIND": harness.backend])
+        // Stops 5 % away: each intent takes a tenth of the capital, so most bars get one.
+        let environment = [
+            "DATA_DIR": harness.dataDirectory.path, "QUORUM_CONTROL_KEY": Self.key, "EQUITY": "1000", "STOP_DISTANCE": "0.05",
+            "REPUBLISH_MS": "50", "HEALTH_SERVICES": "", "LOG_LEVEL": "warning",
+        ]
+        try harness.start("riskgate", executable: "quorum-riskgate", environment: environment)
+        let context = BusContext()
+        defer { context.terminate() }
+        let subscriber = try BusSubscriber(context: context, endpoint: harness.backend, prefixes: ["intent.", "risk.denied."])
+        let publisher = try BusPublisher(context: context, endpoint: harness.frontend, identity: PublisherIdentity(service: "test", instance: "riskgate-kills"))
+        defer {
+            publisher.close()
+            subscriber.close()
+        }
+        let inbox = Inbox()
+        let reader = Task.detached {
+            for await raw in subscriber.messages {
+                if let envelope = try? Envelope.decode(raw) { inbox.messages.withLock { $0.append(envelope) } }
+            }
+        }
+        defer { reader.cancel() }
+        try await poll("the gate to listen", timeout: 60, every: .milliseconds(200)) {
+            Self.publishSignal(publisher, minute: 0, seen: 0)
+            return !inbox.intents().isEmpty
+        }
+        var generator = SeededGenerator(seed: 7)
+        var kills = 0
+        for round in 1...8 {
+            // A few bars, then a kill after a random pause (during or after their decisions).
+            for minute in Int64(round * 3 - 2)...Int64(round * 3) {
+                let seen = Set(inbox.intents().map(\.intentID)).count
+                Self.publishSignal(publisher, minute: minute, seen: seen)
+            }
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...40, using: &generator)))
+            harness.processes["riskgate"]!.kill9()
+            kills += 1
+            try harness.start("riskgate", executable: "quorum-riskgate", environment: environment)
+        }
+        // After the last restart: every bar again (duplicates for those decided), until all are answered.
+        try await poll("every bar decided", timeout: 60, every: .milliseconds(300)) {
+            let intents = inbox.intents()
+            let seen = Set(intents.map(\.intentID)).count
+            for minute in Int64(0)...24 { Self.publishSignal(publisher, minute: minute, seen: seen) }
+            let decided = Set(intents.map(\.barOpenTimeMs)).union(inbox.denials().map(\.barOpenTimeMs))
+            return decided.count >= 25
+        }
+        var idsByBar: [Int64: Set<String>] = [:]
+        for intent in inbox.intents() { idsByBar[intent.barOpenTimeMs, default: []].insert(intent.intentID) }
+        let doubled = idsByBar.filter { $0.value.count > 1 }
+        #expect(doubled.isEmpty, "bars with two intents: \(doubled)")
+        #expect(kills == 8)
+        #expect(idsByBar.count >= 5)
+    }
 }
 }
