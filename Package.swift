@@ -129,7 +129,7 @@ let package = Package(
     + service("Predictor", folder: "Predictor", executable: "quorum-predictor", coreDeps: ["GradientBoosting"])
     + service("Ensemble", folder: "Ensemble", executable: "quorum-ensemble")
     + service("RiskGate", folder: "RiskGate", executable: "quorum-riskgate",
-              mainDeps: ["ControlAuth", .product(name: "GRDB", package: "GRDB.swift")])
+              mainDeps: ["ControlAuth", "StrategyConfig", .product(name: "GRDB", package: "GRDB.swift")])
     + service("Executor", folder: "Executor", executable: "quorum-executor",
               mainDeps: [.product(name: "GRDB", package: "GRDB.swift")])
     + [

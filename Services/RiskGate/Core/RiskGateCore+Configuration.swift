@@ -137,8 +137,8 @@ extension RiskGateCore {
         /// When set, the stop sits this many ATRs below the entry (the feature `atrFeature` of the
         /// signal's bar) instead of `stopDistance` × price.
         public var stopATRMultiple: Decimal8?
-        /// The feature that carries the ATR in price units (default `atr_14`).
-        public var atrFeature: String = "atr_14"
+        /// The feature that carries the ATR in price units (default `high_low_close_ATR_14`, the FeatureService's name).
+        public var atrFeature: String = "high_low_close_ATR_14"
         /// At most this many open positions per symbol (nil: no limit; presets 1).
         public var maxOpenPositionsPerSymbol: Int?
         /// At most this many open positions in the division (nil: no limit; presets 4).

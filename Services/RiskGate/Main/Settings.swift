@@ -1,6 +1,7 @@
 import Domain
 import RiskGateCore
 import Runtime
+import StrategyConfig
 
 /// The gate's configuration from the environment. `DIVISIONS` empty (the default) keeps the
 /// spine's single division (`DIVISION`, `EQUITY`, `RISK_PER_TRADE`, …); `DIVISIONS=presets` runs
@@ -26,11 +27,22 @@ enum Settings {
     }
 
     static func read(_ env: inout EnvironmentReader) -> RiskGateCore.Configuration {
-        let mode = env.string("DIVISIONS", default: "", "empty: one division from DIVISION/EQUITY/…; presets: conservative 60 % + aggressive 30 % + 10 % reserve of EQUITY")
+        let portfolioPath = env.string("QUORUM_CONFIG", default: "", "portfolio config (JSONC): its divisions, unless DIVISIONS is set")
+        var mode = env.string("DIVISIONS", default: "", "empty: QUORUM_CONFIG's divisions, or one division from DIVISION/EQUITY/…; presets: conservative 60 % + aggressive 30 % + 10 % reserve of EQUITY")
+        if mode.isEmpty && !portfolioPath.isEmpty { mode = "config" }
         let shadow = env.bool("SHADOW", default: true, "mark intents shadow (paper)")
-        let equity = env.decimal("EQUITY", default: Decimal8(1000), "equity in the quote asset (the portfolio's with DIVISIONS=presets)")
+        let equity = env.decimal("EQUITY", default: Decimal8(1000), "equity in the quote asset (the portfolio's with several divisions)")
         var configuration: RiskGateCore.Configuration
         switch mode {
+        case "config":
+            let atrPrefix = env.string("ATR_FEATURE_PREFIX", default: "high_low_close_ATR_", "ATR feature name before the window, for ATR stops of the portfolio config")
+            do {
+                let loaded = try Portfolio.load(path: portfolioPath)
+                configuration = PortfolioDivisions.configuration(loaded.portfolio, equity: equity, shadow: shadow) { "\(atrPrefix)\($0)" }
+            } catch {
+                env.fail("QUORUM_CONFIG=\(portfolioPath): \(error.description)")
+                configuration = .init()
+            }
         case "":
             let division = RiskGateCore.Division(
                 name: env.string("DIVISION", default: "default", "division name"),
@@ -62,13 +74,13 @@ enum Settings {
         }
         // Options that apply to every division.
         let stopATR = env.decimal("STOP_ATR_MULTIPLE", default: .zero, "0: stop at RISK_PER_TRADE × price; > 0: this many ATRs (ATR_FEATURE) below the entry")
-        let atrFeature = env.string("ATR_FEATURE", default: "atr_14", "the feature carrying the ATR in price units")
+        let atrFeature = env.string("ATR_FEATURE", default: "", "the feature carrying the ATR in price units (default: the division's)")
         let perSymbol = env.int("MAX_POSITIONS_PER_SYMBOL", default: 0, range: 0...1000, "open positions per symbol and division (0: the division's default)")
         let perDivision = env.int("MAX_POSITIONS", default: 0, range: 0...10_000, "open positions per division (0: the division's default)")
         let backtest = env.decimal("BACKTEST_WIN_RATE", default: .zero, "the backtest's win rate for the divergence alert (0: no alert)")
         for i in configuration.divisions.indices {
             if stopATR > .zero { configuration.divisions[i].stopATRMultiple = stopATR }
-            configuration.divisions[i].atrFeature = atrFeature
+            if !atrFeature.isEmpty { configuration.divisions[i].atrFeature = atrFeature }
             if perSymbol > 0 { configuration.divisions[i].maxOpenPositionsPerSymbol = perSymbol }
             if perDivision > 0 { configuration.divisions[i].maxOpenPositions = perDivision }
             if backtest > .zero { configuration.divisions[i].backtestWinRate = backtest }
