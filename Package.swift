@@ -81,6 +81,13 @@ let package = Package(
         ),
         .target(name: "TestKit", dependencies: ["Domain", "Wire", "Bus"], path: "Shared/TestKit", swiftSettings: swiftSettings),
         .systemLibrary(name: "CZlib", path: "Shared/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // Signed control messages (HMAC-SHA256 with a shared key and a timestamp): the CLI signs, services verify.
+        .target(
+            name: "ControlAuth",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            path: "Shared/ControlAuth",
+            swiftSettings: swiftSettings
+        ),
         // Binance's payloads (decoders, encoders), errors and request signing: no I/O.
         .target(
             name: "Binance",
@@ -121,7 +128,8 @@ let package = Package(
     + service("FeatureService", folder: "FeatureService", executable: "quorum-features", mainDeps: ["OrderFlow"])
     + service("Predictor", folder: "Predictor", executable: "quorum-predictor", coreDeps: ["GradientBoosting"])
     + service("Ensemble", folder: "Ensemble", executable: "quorum-ensemble", mainDeps: ["PredictorCore"])
-    + service("RiskGate", folder: "RiskGate", executable: "quorum-riskgate")
+    + service("RiskGate", folder: "RiskGate", executable: "quorum-riskgate",
+              mainDeps: ["ControlAuth", "StrategyConfig", .product(name: "GRDB", package: "GRDB.swift")])
     + service("Executor", folder: "Executor", executable: "quorum-executor",
               mainDeps: [.product(name: "GRDB", package: "GRDB.swift")])
     + [
@@ -162,7 +170,7 @@ let package = Package(
             name: "quorum",
             dependencies: [
                 "Research", "Launcher", "Runtime", "Bus", "Wire", "Domain", "StrategyConfig",
-                "Binance", "BinanceClient", "OrderBook", "Capture", "OrderFlow", "OrderFlowCapture",
+                "Binance", "BinanceClient", "OrderBook", "Capture", "OrderFlow", "OrderFlowCapture", "ControlAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -182,7 +190,7 @@ let package = Package(
         .testTarget(name: "BusTests", dependencies: ["Bus", "Runtime", "BusCore", "Wire", "Domain", "TestKit"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CoreTests",
-            dependencies: ["Domain", "TestKit", "CollectorCore", "FeatureServiceCore", "PredictorCore", "EnsembleCore", "RiskGateCore", "ExecutorCore", "Research", "OrderFlow"],
+            dependencies: ["Domain", "TestKit", "CollectorCore", "FeatureServiceCore", "PredictorCore", "EnsembleCore", "RiskGateCore", "ExecutorCore", "Research", "OrderFlow", "ControlAuth"],
             // Read by path (RepositoryPaths.root), not as bundle resources: TA-Lib's output, scripts/talib_reference.py.
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
@@ -209,7 +217,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Domain", "TestKit", "Bus", "Wire", "Research", "Binance", "BinanceClient", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Domain", "TestKit", "Bus", "Wire", "Research", "Binance", "BinanceClient", "ControlAuth", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
     ]

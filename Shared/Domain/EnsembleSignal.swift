@@ -42,9 +42,10 @@ public struct EnsembleSignal: Sendable, Hashable {
     /// The bar's close: the reference price for sizing.
     public var referencePrice: Price
     public var action: Action
-    /// The division whose models decided (route modes); nil = not routed (vote mode, or an exit
-    /// for every division holding the symbol).
-    public var division: String?
+    /// The division the signal is for: the one whose models decided (route modes). The RiskGate
+    /// sizes it with that division's capital and rules; empty (vote mode, or an exit for every
+    /// division holding the symbol): the RiskGate picks the division that lists the symbol, else its first one.
+    public var division: String
     /// The ensemble's mode: `vote`, `route`, `route_then_vote`, `stack`.
     public var mode: String
     /// The reference symbol's volatility (percent per hour) that routed the decision; nil when not routed.
@@ -58,7 +59,7 @@ public struct EnsembleSignal: Sendable, Hashable {
 
     public init(
         bar: BarKey, side: Side, probability: Double, threshold: Double, models: [String], referencePrice: Price,
-        action: Action = .enter, division: String? = nil, mode: String = "vote", sigma: Double? = nil,
+        action: Action = .enter, division: String = "", mode: String = "vote", sigma: Double? = nil,
         regime: Int? = nil, votes: [Vote] = [], vetoProbability: Double? = nil
     ) {
         self.bar = bar

@@ -146,7 +146,7 @@ extension Quorum_V1_EnsembleSignal {
         models = s.models
         referencePrice = s.referencePrice.description
         action = s.action.rawValue
-        division = s.division ?? ""
+        division = s.division
         mode = s.mode
         if let value = s.sigma { sigma = value }
         if let value = s.regime { regime = Int32(value) }
@@ -177,7 +177,7 @@ extension Quorum_V1_EnsembleSignal {
             bar: BarKey(symbol: try nonEmpty(symbol, m, "symbol"), interval: try Wire.interval(interval, m), openTime: Timestamp(milliseconds: barOpenTimeMs)),
             side: try Wire.side(side, m), probability: probability, threshold: threshold, models: models,
             referencePrice: try decimal(referencePrice, m, "reference_price"),
-            action: action, division: division.isEmpty ? nil : division, mode: mode.isEmpty ? "vote" : mode,
+            action: action, division: division, mode: mode.isEmpty ? "vote" : mode,
             sigma: hasSigma ? sigma : nil, regime: hasRegime ? Int(regime) : nil, votes: votes,
             vetoProbability: hasVetoProbability ? vetoProbability : nil
         )
@@ -230,50 +230,6 @@ extension Quorum_V1_IntentAck {
             throw WireConversionError(message: m, field: "status", detail: "unknown status \"\(self.status)\"")
         }
         return IntentAck(intentID: try Wire.intentID(intentID, m), symbol: symbol, status: status, reason: reason)
-    }
-}
-
-extension Quorum_V1_RiskDenied {
-    public init(_ d: RiskDenied) {
-        self.init()
-        symbol = d.bar.symbol
-        interval = d.bar.interval.name
-        barOpenTimeMs = d.bar.openTime.milliseconds
-        reason = d.reason.rawValue
-        detail = d.detail
-    }
-
-    public func domain() throws(WireConversionError) -> RiskDenied {
-        let m = "RiskDenied"
-        guard let reason = RiskDenied.Reason(rawValue: reason) else {
-            throw WireConversionError(message: m, field: "reason", detail: "unknown reason \"\(self.reason)\"")
-        }
-        return RiskDenied(
-            bar: BarKey(symbol: try nonEmpty(symbol, m, "symbol"), interval: try Wire.interval(interval, m), openTime: Timestamp(milliseconds: barOpenTimeMs)),
-            reason: reason, detail: detail
-        )
-    }
-}
-
-extension Quorum_V1_RiskState {
-    public init(_ s: RiskState) {
-        self.init()
-        division = s.division
-        asOfNs = s.asOf.nanoseconds
-        equity = s.equity.description
-        freeCapital = s.freeCapital.description
-        realizedPnlToday = s.realizedPnLToday.description
-        openPositions = Int32(s.openPositions)
-        breakerTripped = s.breakerTripped
-    }
-
-    public func domain() throws(WireConversionError) -> RiskState {
-        let m = "RiskState"
-        return RiskState(
-            division: division, asOf: Timestamp(nanoseconds: asOfNs), equity: try decimal(equity, m, "equity"),
-            freeCapital: try decimal(freeCapital, m, "free_capital"), realizedPnLToday: try decimal(realizedPnlToday, m, "realized_pnl_today"),
-            openPositions: Int(openPositions), breakerTripped: breakerTripped
-        )
     }
 }
 

@@ -359,7 +359,7 @@ public nonisolated struct Quorum_V1_EnsembleSignal: Sendable {
   /// "enter" | "exit" ("" = enter)
   public var action: String = String()
 
-  /// the routed division ("" = not routed)
+  /// the division the signal is for (the routed one); empty: the RiskGate picks it
   public var division: String = String()
 
   /// "vote" | "route" | "route_then_vote" | "stack"
@@ -498,6 +498,11 @@ public nonisolated struct Quorum_V1_RiskDenied: Sendable {
 
   public var detail: String = String()
 
+  public var division: String = String()
+
+  /// the numbers behind the denial, decimal strings
+  public var figures: Dictionary<String,String> = [:]
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -521,6 +526,53 @@ public nonisolated struct Quorum_V1_RiskState: Sendable {
   public var openPositions: Int32 = 0
 
   public var breakerTripped: Bool = false
+
+  /// ACTIVE | REDUCING | HALTED (empty from old publishers: ACTIVE)
+  public var tradingState: String = String()
+
+  /// decimal fraction of the portfolio's capital
+  public var capitalShare: String = String()
+
+  /// active breakers and latches, stable codes
+  public var causes: [String] = []
+
+  public var retrainRequested: Bool = false
+
+  /// "" | shadow | reduced
+  public var recovery: String = String()
+
+  /// new intents of the division are shadow
+  public var shadow: Bool = false
+
+  public var events: [Quorum_V1_RiskEvent] = []
+
+  /// equity + open positions at book mids; empty: no mid known
+  public var markedEquity: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// An alert, breaker trip, capital shift, recovery step or control result, inside a RiskState.
+public nonisolated struct Quorum_V1_RiskEvent: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// breaker_tripped | breaker_cleared | retrain_requested | alert | capital_shifted | recovery_step | control | control_rejected
+  public var kind: String = String()
+
+  /// empty: the portfolio
+  public var division: String = String()
+
+  public var code: String = String()
+
+  public var timeNs: Int64 = 0
+
+  public var detail: String = String()
+
+  public var figures: Dictionary<String,String> = [:]
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1455,7 +1507,7 @@ nonisolated extension Quorum_V1_IntentAck: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Quorum_V1_RiskDenied: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RiskDenied"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}symbol\0\u{1}interval\0\u{3}bar_open_time_ms\0\u{1}reason\0\u{1}detail\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}symbol\0\u{1}interval\0\u{3}bar_open_time_ms\0\u{1}reason\0\u{1}detail\0\u{1}division\0\u{1}figures\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1468,6 +1520,8 @@ nonisolated extension Quorum_V1_RiskDenied: SwiftProtobuf.Message, SwiftProtobuf
       case 3: try { try decoder.decodeSingularInt64Field(value: &self.barOpenTimeMs) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.reason) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.detail) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.division) }()
+      case 7: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.figures) }()
       default: break
       }
     }
@@ -1489,6 +1543,12 @@ nonisolated extension Quorum_V1_RiskDenied: SwiftProtobuf.Message, SwiftProtobuf
     if !self.detail.isEmpty {
       try visitor.visitSingularStringField(value: self.detail, fieldNumber: 5)
     }
+    if !self.division.isEmpty {
+      try visitor.visitSingularStringField(value: self.division, fieldNumber: 6)
+    }
+    if !self.figures.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.figures, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1498,6 +1558,8 @@ nonisolated extension Quorum_V1_RiskDenied: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.barOpenTimeMs != rhs.barOpenTimeMs {return false}
     if lhs.reason != rhs.reason {return false}
     if lhs.detail != rhs.detail {return false}
+    if lhs.division != rhs.division {return false}
+    if lhs.figures != rhs.figures {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1505,7 +1567,7 @@ nonisolated extension Quorum_V1_RiskDenied: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Quorum_V1_RiskState: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RiskState"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}division\0\u{3}as_of_ns\0\u{1}equity\0\u{3}free_capital\0\u{3}realized_pnl_today\0\u{3}open_positions\0\u{3}breaker_tripped\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}division\0\u{3}as_of_ns\0\u{1}equity\0\u{3}free_capital\0\u{3}realized_pnl_today\0\u{3}open_positions\0\u{3}breaker_tripped\0\u{3}trading_state\0\u{3}capital_share\0\u{1}causes\0\u{3}retrain_requested\0\u{1}recovery\0\u{1}shadow\0\u{1}events\0\u{3}marked_equity\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1520,6 +1582,14 @@ nonisolated extension Quorum_V1_RiskState: SwiftProtobuf.Message, SwiftProtobuf.
       case 5: try { try decoder.decodeSingularStringField(value: &self.realizedPnlToday) }()
       case 6: try { try decoder.decodeSingularInt32Field(value: &self.openPositions) }()
       case 7: try { try decoder.decodeSingularBoolField(value: &self.breakerTripped) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.tradingState) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.capitalShare) }()
+      case 10: try { try decoder.decodeRepeatedStringField(value: &self.causes) }()
+      case 11: try { try decoder.decodeSingularBoolField(value: &self.retrainRequested) }()
+      case 12: try { try decoder.decodeSingularStringField(value: &self.recovery) }()
+      case 13: try { try decoder.decodeSingularBoolField(value: &self.shadow) }()
+      case 14: try { try decoder.decodeRepeatedMessageField(value: &self.events) }()
+      case 15: try { try decoder.decodeSingularStringField(value: &self.markedEquity) }()
       default: break
       }
     }
@@ -1547,6 +1617,30 @@ nonisolated extension Quorum_V1_RiskState: SwiftProtobuf.Message, SwiftProtobuf.
     if self.breakerTripped != false {
       try visitor.visitSingularBoolField(value: self.breakerTripped, fieldNumber: 7)
     }
+    if !self.tradingState.isEmpty {
+      try visitor.visitSingularStringField(value: self.tradingState, fieldNumber: 8)
+    }
+    if !self.capitalShare.isEmpty {
+      try visitor.visitSingularStringField(value: self.capitalShare, fieldNumber: 9)
+    }
+    if !self.causes.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.causes, fieldNumber: 10)
+    }
+    if self.retrainRequested != false {
+      try visitor.visitSingularBoolField(value: self.retrainRequested, fieldNumber: 11)
+    }
+    if !self.recovery.isEmpty {
+      try visitor.visitSingularStringField(value: self.recovery, fieldNumber: 12)
+    }
+    if self.shadow != false {
+      try visitor.visitSingularBoolField(value: self.shadow, fieldNumber: 13)
+    }
+    if !self.events.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.events, fieldNumber: 14)
+    }
+    if !self.markedEquity.isEmpty {
+      try visitor.visitSingularStringField(value: self.markedEquity, fieldNumber: 15)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1558,6 +1652,69 @@ nonisolated extension Quorum_V1_RiskState: SwiftProtobuf.Message, SwiftProtobuf.
     if lhs.realizedPnlToday != rhs.realizedPnlToday {return false}
     if lhs.openPositions != rhs.openPositions {return false}
     if lhs.breakerTripped != rhs.breakerTripped {return false}
+    if lhs.tradingState != rhs.tradingState {return false}
+    if lhs.capitalShare != rhs.capitalShare {return false}
+    if lhs.causes != rhs.causes {return false}
+    if lhs.retrainRequested != rhs.retrainRequested {return false}
+    if lhs.recovery != rhs.recovery {return false}
+    if lhs.shadow != rhs.shadow {return false}
+    if lhs.events != rhs.events {return false}
+    if lhs.markedEquity != rhs.markedEquity {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Quorum_V1_RiskEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RiskEvent"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{1}division\0\u{1}code\0\u{3}time_ns\0\u{1}detail\0\u{1}figures\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.kind) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.division) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.code) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.timeNs) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.detail) }()
+      case 6: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.figures) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.kind.isEmpty {
+      try visitor.visitSingularStringField(value: self.kind, fieldNumber: 1)
+    }
+    if !self.division.isEmpty {
+      try visitor.visitSingularStringField(value: self.division, fieldNumber: 2)
+    }
+    if !self.code.isEmpty {
+      try visitor.visitSingularStringField(value: self.code, fieldNumber: 3)
+    }
+    if self.timeNs != 0 {
+      try visitor.visitSingularInt64Field(value: self.timeNs, fieldNumber: 4)
+    }
+    if !self.detail.isEmpty {
+      try visitor.visitSingularStringField(value: self.detail, fieldNumber: 5)
+    }
+    if !self.figures.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.figures, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Quorum_V1_RiskEvent, rhs: Quorum_V1_RiskEvent) -> Bool {
+    if lhs.kind != rhs.kind {return false}
+    if lhs.division != rhs.division {return false}
+    if lhs.code != rhs.code {return false}
+    if lhs.timeNs != rhs.timeNs {return false}
+    if lhs.detail != rhs.detail {return false}
+    if lhs.figures != rhs.figures {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -82,7 +82,7 @@ struct EnsembleRoutingTests {
         #expect(abs(signal.probability - (0.4 * 0.9 + 0.3 * 0.7 + 0.2 * 0.5) / 0.9) < 1e-15)
         #expect(abs(signal.votes.map(\.weight).reduce(0, +) - 1) < 1e-15)
         #expect(signal.votes.map(\.model) == ["automl-high_030_4", "lgbm-high_030_4", "logreg-high_030_4"])
-        #expect(signal.mode == "vote" && signal.sigma == nil && signal.division == nil && signal.action == .enter)
+        #expect(signal.mode == "vote" && signal.sigma == nil && signal.division.isEmpty && signal.action == .enter)
     }
 
     @Test("A low model vetoes an entry above the veto threshold and turns the bar into an exit above the exit threshold")
@@ -125,7 +125,7 @@ struct EnsembleRoutingTests {
         // Storm: nobody opens, unless storm models are configured.
         #expect(reason(decide(.routeThenVote, sigma: 1.5)) == .stormHalt)
         let storm = try #require(onlySignal(decide(.routeThenVote, sigma: 2.0, stormModels: ["lgbm-high_030_4"])))
-        #expect(storm.models == ["lgbm-high_030_4"] && storm.division == nil && storm.regime == 2)
+        #expect(storm.models == ["lgbm-high_030_4"] && storm.division.isEmpty && storm.regime == 2)
         // Route only: the conservative division's leaders decide. Nobody is marked, so every entry
         // model of the division leads; marking lgbm makes it decide alone.
         #expect(onlySignal(decide(.route, sigma: 0.3))?.probability == calm.probability)

@@ -54,7 +54,7 @@ import Wire
         let exit = EnsembleSignal(bar: bar, side: .sell, probability: 0.9, threshold: 0.6, models: ["logreg-low_030_4"],
                                   referencePrice: Decimal8(1), action: .exit)
         let decoded = try Quorum_V1_EnsembleSignal(exit).domain()
-        #expect(decoded == exit && decoded.sigma == nil && decoded.regime == nil && decoded.division == nil)
+        #expect(decoded == exit && decoded.sigma == nil && decoded.regime == nil && decoded.division.isEmpty)
         // A peer from before attribution (no action, no mode) means an entry by vote.
         var old = Quorum_V1_EnsembleSignal(exit)
         old.action = ""; old.mode = ""

@@ -364,7 +364,7 @@ public struct EnsembleCore: Sendable {
             }
             return .signal(EnsembleSignal(
                 bar: bar, side: configuration.side == .buy ? .sell : .buy, probability: v, threshold: exitThreshold,
-                models: vetoes.map(\.0.name), referencePrice: close, action: .exit, division: nil, mode: mode,
+                models: vetoes.map(\.0.name), referencePrice: close, action: .exit, division: "", mode: mode,
                 sigma: regimeSigma, regime: regime, votes: vetoVotes, vetoProbability: v
             ))
         }
@@ -424,7 +424,7 @@ public struct EnsembleCore: Sendable {
         }
         return .signal(EnsembleSignal(
             bar: bar, side: configuration.side, probability: probability, threshold: configuration.threshold,
-            models: counted, referencePrice: close, action: .enter, division: division, mode: mode,
+            models: counted, referencePrice: close, action: .enter, division: division ?? "", mode: mode,
             sigma: regimeSigma, regime: regime, votes: votes + vetoVotes, vetoProbability: vetoProbability
         ))
     }

@@ -1,30 +1,39 @@
 import Domain
 
-/// Turns ensemble signals into sized trade intents for one division, or denies them, so that the
+/// Turns ensemble signals into sized trade intents for its divisions, or denies them, so that the
 /// decisions depend on event time only: the same inputs give the same intents whether the cores
 /// run chained in one process or over the bus with any arrival order.
 ///
 /// **Event-time barrier.** A signal for bar B is held until the Executor's watermarks prove that
 /// every report with an event time at or before the cutoff `max(B.openTime, previous cutoff)`
-/// has arrived: for B's symbol, and for every symbol with an intent of this gate whose last event
-/// has not arrived yet, the latest watermark has `through ≥ cutoff` and `intentsSeen ≥` the
-/// number of intents this gate issued for that symbol. Held signals are decided one by one in the
-/// order (bar close time, symbol, interval), the head blocking those behind it. Deciding applies
-/// exactly the queued reports and releases with an event time at or before the cutoff, in
-/// event-time order, then checks the breaker and sizes (``size(price:equity:freeCapital:division:)``).
+/// has arrived: for B's symbol, and for every symbol with an intent of this gate (any division)
+/// whose last event has not arrived yet, the latest watermark has `through ≥ cutoff` and
+/// `intentsSeen ≥` the number of intents this gate issued for that symbol. Held signals are
+/// decided one by one in the order (bar close time, symbol, interval), the head blocking those
+/// behind it. Deciding applies exactly the queued reports and releases with an event time at or
+/// before the cutoff, in event-time order, feeding every closed trade and every UTC day and week
+/// boundary to the ``Breakers``; then it resolves the division, checks its trading state, its
+/// position limits, and sizes (``size(price:equity:freeCapital:division:atr:filters:)``).
 /// ``Input/timeout(symbol:)`` (the shell saw no progress for too long in wall time) denies with
 /// `executorStale` the held signals of that symbol and those waiting for its watermark
 /// (``blockingSymbols`` names the symbols the first held signal waits for).
 ///
-/// **Ledger.** equity = initial + Σ realized P&L of applied exit reports; each intent reserves its
-/// notional at issue until its exit report, or an `expired`/`rejected` ack (applied at the
-/// would-be entry time, the open of the kline after its bar); freeCapital = equity − reserved.
-/// The daily-loss breaker trips when the UTC day's realized P&L (by report event time) is at or
-/// below −maxDailyLoss × that day's starting equity, and denies until the next UTC day.
+/// **Divisions.** A signal goes to the division it names, else to the first division listing its
+/// symbol, else to the first division. Each division has a ledger: equity = initial + Σ realized
+/// P&L of its applied exit reports ± capital shifts; each intent reserves its notional at issue
+/// until its exit report, or an `expired`/`rejected` ack (applied at the would-be entry time, the
+/// open of the kline after its bar); freeCapital = equity − reserved. During a recovery's shadow
+/// step a division's intents are shadow and reserve nothing; during its reduced step it sizes on
+/// `recoveryCapitalFraction` of its equity.
+///
+/// **Health and control** (``Input/health(component:healthy:detail:)``, ``Input/feed(symbol:healthy:)``,
+/// ``Input/control(_:division:)``) come from the shell, which verifies control signatures; they
+/// take effect at the gate's latest event time (or `now` before any).
 ///
 /// **Delivery.** Intents are re-published on ``Input/republishDue`` until any ack arrives: the
 /// Executor acknowledges every copy (`duplicate` for the second one) and judges expiry in event
-/// time, so the gate never gives up on its own. The state is published on every change.
+/// time, so the gate never gives up on its own. Each division's state (and, with several
+/// divisions, the portfolio's) is published on every change, with the events since the last one.
 ///
 /// ```swift
 /// var gate = RiskGateCore(configuration: .init())
@@ -48,6 +57,19 @@ public struct RiskGateCore: Sendable {
         case timeout(symbol: String)
         /// The shell's re-publication timer fired.
         case republishDue
+        /// A feature vector (`feat.`): the gate keeps the ATR of the latest bar per series for
+        /// divisions that place their stop by ATR.
+        case features(FeatureVector)
+        /// A component's health as the shell sees it (heartbeats of the Collector and Executor,
+        /// the exchange, the API error rate): unhealthy pauses every division.
+        case health(component: String, healthy: Bool, detail: String)
+        /// The order-book feed of a symbol failed or recovered.
+        case feed(symbol: String, healthy: Bool)
+        /// A verified control command (`quorum risk …`); `division` nil: the portfolio.
+        case control(Breakers.Command, division: String?)
+        /// A book mid price (`md.book.`): marks open positions to market in the published states
+        /// (``RiskState/markedEquity``); decisions do not use it.
+        case mark(symbol: String, price: Price)
     }
 
     /// What the shell must do.
@@ -85,46 +107,108 @@ public struct RiskGateCore: Sendable {
             symbol = bar.symbol
             intervalMilliseconds = bar.interval.milliseconds
         }
+
+        init(symbol: String, intervalMilliseconds: Int64) {
+            self.symbol = symbol
+            self.intervalMilliseconds = intervalMilliseconds
+        }
+    }
+
+    /// A report or a release waiting for the event-time cutoff to pass it.
+    struct Event: Sendable {
+        enum Kind: Sendable {
+            case report(ExecutionReport)
+            /// The intent ended unexecuted (expired or rejected ack): its would-be entry time.
+            case release
+        }
+
+        var time: Timestamp
+        var intentID: IntentID
+        var kind: Kind
+
+        /// Event time, then intent id, then entry before exit before release.
+        var order: (Timestamp, IntentID, Int) {
+            switch kind {
+            case .report(let report): return (time, intentID, report.isExit ? 1 : 0)
+            case .release: return (time, intentID, 2)
+            }
+        }
     }
 
     public let configuration: Configuration
-    private var ledger: Ledger
-    private var held: [Held] = []
+    var ledgers: [Ledger]
+    var breakers: Breakers
+    var pending: [Event] = []
+    var held: [Held] = []
     /// Open time of the newest bar decided per series (older and equal signals are duplicates).
-    private var decidedThrough: [SeriesKey: Timestamp] = [:]
-    private var watermarks: [String: ExecutionWatermark] = [:]
-    private var issuedCount: [String: Int] = [:]
-    /// The state last published (the initial one counts: the shell publishes ``state`` at start).
-    private var lastPublished: RiskState
+    var decidedThrough: [SeriesKey: Timestamp] = [:]
+    var watermarks: [String: ExecutionWatermark] = [:]
+    var issuedCount: [String: Int] = [:]
+    /// The ATR of the latest feature vector per series, with its bar's open time.
+    var atr: [SeriesKey: (openTime: Timestamp, value: Decimal8)] = [:]
+    /// The latest cutoff applied: every event at or before it is in the figures.
+    var appliedThrough: Timestamp?
+    /// The latest book mid per symbol.
+    var marks: [String: Price] = [:]
+    /// Events not yet published (the core's own, e.g. capital moved, besides the breakers').
+    var events: [RiskEvent] = []
+    /// The states last published, by division (the initial ones count: the shell publishes
+    /// ``states`` at start).
+    var lastPublished: [String: RiskState] = [:]
 
     /// A gate for a valid configuration (an invalid one is a broken invariant).
     public init(configuration: Configuration) {
         do { try configuration.validate() } catch { preconditionFailure(error.description) }
         self.configuration = configuration
-        self.ledger = Ledger(division: configuration.division)
-        self.lastPublished = ledger.snapshot()
+        self.ledgers = configuration.divisions.map(Ledger.init(division:))
+        self.breakers = Breakers(rules: configuration.rules, divisions: configuration.divisions, portfolioEquity: configuration.portfolioEquity)
+        for state in states { lastPublished[state.division] = state }
     }
 
-    /// The division's current state (as of the latest cutoff applied).
-    public var state: RiskState { ledger.snapshot() }
+    /// The first division's current state (as of the latest cutoff applied).
+    public var state: RiskState { snapshot(division: 0) }
+    /// Every division's state, then the portfolio's when there are several divisions.
+    public var states: [RiskState] {
+        var all = ledgers.indices.map { snapshot(division: $0) }
+        if ledgers.count > 1 { all.append(portfolioSnapshot()) }
+        return all
+    }
+    /// The breakers (read-only).
+    public var breakerState: Breakers { breakers }
     /// Signals waiting for the barrier, in decision order.
     public var heldSignals: [EnsembleSignal] { held.map(\.signal) }
     /// The symbols whose Executor watermarks the first held signal waits for (empty when nothing
     /// is held). The shell times out these symbols when they make no progress for too long.
     public var blockingSymbols: [String] { held.first.map { blockers(for: $0.signal.bar) } ?? [] }
     /// Intents not acknowledged yet, by id.
-    public var unacknowledgedIntents: [TradeIntent] { ledger.unacknowledged }
+    public var unacknowledgedIntents: [TradeIntent] { ledgers.flatMap(\.unacknowledged).sorted { $0.id < $1.id } }
+    /// Open intents (issued, capital not released yet) by division name.
+    public var openIntents: [String: [TradeIntent]] {
+        Dictionary(uniqueKeysWithValues: ledgers.map { ledger in
+            (ledger.division, ledger.issued.values.filter { !$0.released }.map(\.intent).sorted { $0.id < $1.id })
+        })
+    }
+    /// The portfolio's equity: every division's plus the reserve.
+    public var portfolioEquity: Decimal8 { ledgers.reduce(configuration.reserve) { $0 + $1.equity } }
 
-    /// Handles one message. `now` is not used: decisions depend on event time only.
+    /// Handles one message. `now` only stamps health and control events before any event time is
+    /// known: decisions depend on event time only.
     public mutating func handle(_ input: Input, now: Timestamp) -> [Output] {
         var outputs: [Output] = []
         switch input {
         case .signal(let signal, let id):
             receive(signal, id: id, into: &outputs)
         case .report(let report):
-            if ledger.receive(report) { decideReleased(into: &outputs) }
+            if let i = ledgerIndex(of: report.intentID), ledgers[i].receive(report) {
+                pending.append(Event(time: report.eventTime, intentID: report.intentID, kind: .report(report)))
+                decideReleased(into: &outputs)
+            }
         case .ack(let ack):
-            if ledger.receive(ack) { decideReleased(into: &outputs) }
+            if let i = ledgerIndex(of: ack.intentID) {
+                let (_, releaseAt) = ledgers[i].receive(ack)
+                if let releaseAt { pending.append(Event(time: releaseAt, intentID: ack.intentID, kind: .release)) }
+                decideReleased(into: &outputs)
+            }
         case .watermark(let mark):
             watermarks[mark.symbol] = mark
             decideReleased(into: &outputs)
@@ -132,9 +216,50 @@ public struct RiskGateCore: Sendable {
             timeOut(symbol, into: &outputs)
             decideReleased(into: &outputs)
         case .republishDue:
-            outputs = ledger.unacknowledged.map { .republish($0) }
+            outputs = unacknowledgedIntents.map { .republish($0) }
+        case .features(let vector):
+            remember(vector)
+        case .mark(let symbol, let price):
+            if price > .zero { marks[symbol] = price }
+        case .health(let component, let healthy, let detail):
+            breakers.health(component: component, healthy: healthy, detail: detail, time: appliedThrough ?? now)
+            publishStateIfChanged(into: &outputs)
+        case .feed(let symbol, let healthy):
+            for division in configuration.divisions where division.symbols.contains(symbol) {
+                breakers.feed(symbol: symbol, division: division.name, healthy: healthy, time: appliedThrough ?? now)
+            }
+            applyShifts()
+            publishStateIfChanged(into: &outputs)
+        case .control(let command, let division):
+            let time = appliedThrough ?? now
+            do {
+                _ = try breakers.control(command, division: division, time: time)
+            } catch {
+                events.append(RiskEvent(kind: .controlRejected, division: "", code: command.rawValue, time: time, detail: error.description))
+            }
+            applyShifts()
+            if command == .status {
+                // Everything, changed or not.
+                lastPublished.removeAll()
+            }
+            publishStateIfChanged(into: &outputs)
         }
         return outputs
+    }
+
+    private func ledgerIndex(of id: IntentID) -> Int? { ledgers.firstIndex { $0.issued[id] != nil } }
+
+    private mutating func remember(_ vector: FeatureVector) {
+        let needed = Set(configuration.divisions.filter { $0.stopATRMultiple != nil }.map(\.atrFeature))
+        guard !needed.isEmpty else { return }
+        for name in needed {
+            guard let index = vector.names.firstIndex(of: name), index < vector.values.count else { continue }
+            let value = vector.values[index]
+            guard value.isFinite, value > 0 else { continue }
+            let key = SeriesKey(symbol: vector.bar.symbol, intervalMilliseconds: vector.bar.interval.milliseconds)
+            if let known = atr[key], known.openTime > vector.bar.openTime { continue }
+            atr[key] = (vector.bar.openTime, Decimal8(value))
+        }
     }
 
     // MARK: - Signals
@@ -152,7 +277,9 @@ public struct RiskGateCore: Sendable {
         if signal.side != .buy {
             // Needs no state: denied at once.
             markDecided(bar)
-            outputs.append(.denied(RiskDenied(bar: bar, reason: .unsupportedSide, detail: "spot is long only: \(signal.side.rawValue) signals are not traded")))
+            outputs.append(.denied(RiskDenied(
+                bar: bar, reason: .unsupportedSide, detail: "spot is long only: \(signal.side.rawValue) signals are not traded", division: signal.division
+            )))
             return
         }
         let entry = Held(signal: signal, intentID: id)
@@ -181,8 +308,8 @@ public struct RiskGateCore: Sendable {
 
     /// The symbols whose watermarks do not yet cover the cutoff for `bar` (or lack intents), sorted.
     private func blockers(for bar: BarKey) -> [String] {
-        let cutoff = max(bar.openTime, ledger.appliedThrough ?? bar.openTime)
-        var symbols = ledger.symbolsAwaitingEvents
+        let cutoff = max(bar.openTime, appliedThrough ?? bar.openTime)
+        var symbols = ledgers.reduce(into: Set<String>()) { $0.formUnion($1.symbolsAwaitingEvents) }
         symbols.insert(bar.symbol)
         return symbols.filter { symbol in
             guard let mark = watermarks[symbol] else { return true }
@@ -195,7 +322,7 @@ public struct RiskGateCore: Sendable {
     private mutating func timeOut(_ symbol: String, into outputs: inout [Output]) {
         func deny(_ entry: Held, _ detail: String) {
             markDecided(entry.signal.bar)
-            outputs.append(.denied(RiskDenied(bar: entry.signal.bar, reason: .executorStale, detail: detail)))
+            outputs.append(.denied(RiskDenied(bar: entry.signal.bar, reason: .executorStale, detail: detail, division: entry.signal.division)))
         }
         let own = held.filter { $0.signal.bar.symbol == symbol }
         held.removeAll { $0.signal.bar.symbol == symbol }
@@ -206,44 +333,197 @@ public struct RiskGateCore: Sendable {
         }
     }
 
+    // MARK: - Event time
+
+    private var equities: [String: Decimal8] {
+        Dictionary(uniqueKeysWithValues: ledgers.map { ($0.division, $0.equity) })
+    }
+
+    /// Applies every queued event at or before `requested` (never back) in event-time order, feeding
+    /// the breakers each closed trade after moving them to its time, then moves every ledger and
+    /// the breakers to the cutoff's UTC day.
+    mutating func applyDue(through requested: Timestamp) {
+        let cutoff = max(requested, appliedThrough ?? requested)
+        let due = pending.filter { $0.time <= cutoff }.sorted { $0.order < $1.order }
+        pending.removeAll { $0.time <= cutoff }
+        for event in due {
+            guard let i = ledgerIndex(of: event.intentID) else { continue }
+            switch event.kind {
+            case .report(let report):
+                guard report.isExit else {
+                    ledgers[i].applyEntry(report)
+                    continue
+                }
+                breakers.advance(to: report.eventTime, equities: equities, portfolio: portfolioEquity)
+                applyShifts()
+                guard let (pnl, recoveryShadow) = ledgers[i].applyExit(report) else { continue }
+                if recoveryShadow {
+                    breakers.recoveryTradeClosed(division: ledgers[i].division, pnl: pnl)
+                } else {
+                    breakers.tradeClosed(division: ledgers[i].division, time: report.eventTime, pnl: pnl, equities: equities, portfolio: portfolioEquity)
+                }
+            case .release:
+                ledgers[i].release(event.intentID)
+            }
+        }
+        for i in ledgers.indices { ledgers[i].roll(to: cutoff.utcDay) }
+        breakers.advance(to: cutoff, equities: equities, portfolio: portfolioEquity)
+        applyShifts()
+        appliedThrough = cutoff
+    }
+
+    /// Moves the capital of the breakers' shifts: share × the portfolio's equity, at most the
+    /// giver's free capital.
+    private mutating func applyShifts() {
+        for shift in breakers.drainShifts() {
+            guard let from = ledgers.firstIndex(where: { $0.division == shift.from }),
+                  let to = ledgers.firstIndex(where: { $0.division == shift.to }) else { continue }
+            let wanted = shift.share.multiplied(by: portfolioEquity, rounding: .down)
+            let amount = max(.zero, min(wanted, ledgers[from].freeCapital))
+            ledgers[from].transfer(.zero - amount)
+            ledgers[to].transfer(amount)
+            var figures = shift.figures
+            figures["amount"] = amount
+            figures["wanted"] = wanted
+            events.append(RiskEvent(kind: .capitalShifted, division: shift.from, code: shift.reason, time: shift.time,
+                                    detail: shift.detail + ": \(amount.compactDescription) moved", figures: figures))
+        }
+    }
+
+    // MARK: - Decisions
+
+    private func resolveDivision(_ signal: EnsembleSignal) -> Int? {
+        if !signal.division.isEmpty { return configuration.divisions.firstIndex { $0.name == signal.division } }
+        return configuration.divisions.firstIndex { $0.symbols.contains(signal.bar.symbol) } ?? 0
+    }
+
     private mutating func decide(_ entry: Held, into outputs: inout [Output]) {
         let signal = entry.signal
         let bar = signal.bar
-        ledger.apply(through: bar.openTime)
+        applyDue(through: bar.openTime)
         markDecided(bar)
         publishStateIfChanged(into: &outputs)
-        let division = configuration.division
-        if ledger.breakerTripped {
-            outputs.append(.denied(RiskDenied(
-                bar: bar, reason: .dailyLossBreaker,
-                detail: "realized P&L today \(ledger.realizedToday.compactDescription) reached the limit −\(ledger.dailyLossLimit.compactDescription)"
-            )))
+        func deny(_ reason: RiskDenied.Reason, _ division: String, _ detail: String, _ figures: [String: Decimal8] = [:]) {
+            outputs.append(.denied(RiskDenied(bar: bar, reason: reason, detail: detail, division: division, figures: figures)))
+        }
+        guard let index = resolveDivision(signal) else {
+            deny(.unknownDivision, signal.division, "no division named \"\(signal.division)\"")
             return
         }
-        switch Self.size(price: signal.referencePrice, equity: ledger.equity, freeCapital: ledger.freeCapital, division: division) {
+        let division = configuration.divisions[index]
+        let ledger = ledgers[index]
+        if let cause = breakers.causes(for: division.name).first {
+            if cause == .dailyLossBreaker {
+                let limit = breakers.dailyLossLimit(of: division.name)
+                deny(cause.reason, division.name,
+                     "realized P&L today \(breakers.dayPnL(of: division.name).compactDescription) reached the limit −\(limit.compactDescription)",
+                     ["loss": breakers.dayPnL(of: division.name), "limit": limit])
+            } else {
+                deny(cause.reason, division.name, "\(division.name) is \(breakers.tradingState(for: division.name).rawValue) (\(cause.rawValue))",
+                     ["equity": ledger.equity, "portfolio_equity": portfolioEquity, "peak_equity": breakers.peakEquity])
+            }
+            return
+        }
+        if breakers.isFeedFailing(bar.symbol, division: division.name) {
+            deny(.feedFailure, division.name, "the order-book feed of \(bar.symbol) failed")
+            return
+        }
+        if let limit = division.maxOpenPositionsPerSymbol, ledger.openPositions(symbol: bar.symbol) >= limit {
+            deny(.maxPositionsSymbol, division.name, "\(ledger.openPositions(symbol: bar.symbol)) open positions in \(bar.symbol), limit \(limit)",
+                 ["open": Decimal8(ledger.openPositions(symbol: bar.symbol)), "limit": Decimal8(limit)])
+            return
+        }
+        if let limit = division.maxOpenPositions, ledger.openPositions >= limit {
+            deny(.maxPositionsDivision, division.name, "\(ledger.openPositions) open positions, limit \(limit)",
+                 ["open": Decimal8(ledger.openPositions), "limit": Decimal8(limit)])
+            return
+        }
+        var stopATR: Decimal8?
+        if division.stopATRMultiple != nil {
+            guard let known = atr[SeriesKey(bar)], known.openTime == bar.openTime else {
+                deny(.atrUnavailable, division.name, "no \(division.atrFeature) for \(bar)")
+                return
+            }
+            stopATR = known.value
+        }
+        let recoveryShadow = breakers.recovery(of: division.name) == .shadow
+        let fraction = breakers.capitalFraction(of: division.name)
+        let equity = ledger.equity.multiplied(by: fraction, rounding: .down)
+        let free = recoveryShadow ? ledger.freeCapital : min(ledger.freeCapital, equity - ledger.reserved)
+        let filters = configuration.symbolFilters[bar.symbol]
+        switch Self.size(price: signal.referencePrice, equity: equity, freeCapital: free, division: division, atr: stopATR, filters: filters) {
         case .refused(let reason, let detail):
-            outputs.append(.denied(RiskDenied(bar: bar, reason: reason, detail: detail)))
+            deny(reason, division.name, detail, [
+                "price": signal.referencePrice, "equity": equity, "free_capital": free,
+                "risk_budget": division.riskPerTrade.multiplied(by: max(equity, .zero), rounding: .down), "min_notional": division.minNotional,
+            ])
         case .sized(let sizing):
             let close = bar.closeTime
             let intent = TradeIntent(
                 id: entry.intentID, bar: bar, side: .buy, division: division.name, quantity: sizing.quantity,
                 referencePrice: signal.referencePrice, takeProfit: sizing.takeProfit, stopLoss: sizing.stopLoss,
                 createdAt: close, expiresAt: close.adding(milliseconds: division.intentTTL(for: bar.interval)),
-                shadow: division.shadow
+                shadow: division.shadow || recoveryShadow
             )
-            ledger.issue(intent)
+            ledgers[index].issue(intent, recoveryShadow: recoveryShadow)
             issuedCount[bar.symbol, default: 0] += 1
             outputs.append(.intent(intent))
             publishStateIfChanged(into: &outputs)
         }
     }
 
+    // MARK: - States
+
+    func snapshot(division index: Int) -> RiskState {
+        let ledger = ledgers[index]
+        let division = configuration.divisions[index]
+        let causes = breakers.causes(for: ledger.division)
+        var codes = causes.map(\.rawValue)
+        if breakers.divisionFeedFailing(ledger.division) { codes.append(RiskDenied.Reason.feedFailure.rawValue) }
+        let recovery = breakers.recovery(of: ledger.division)
+        return RiskState(
+            division: ledger.division, asOf: appliedThrough ?? .zero, equity: ledger.equity, freeCapital: ledger.freeCapital,
+            realizedPnLToday: ledger.realizedToday, openPositions: ledger.openPositions, breakerTripped: causes.contains(.dailyLossBreaker),
+            tradingState: Breakers.state(of: causes), capitalShare: breakers.share(of: ledger.division), causes: codes,
+            retrainRequested: breakers.retrainRequested(ledger.division), recovery: recovery?.rawValue ?? "",
+            shadow: division.shadow || recovery == .shadow,
+            markedEquity: marks.isEmpty ? nil : ledger.equity + ledger.unrealized(marks: marks)
+        )
+    }
+
+    func portfolioSnapshot() -> RiskState {
+        RiskState(
+            division: RiskState.portfolio, asOf: appliedThrough ?? .zero, equity: portfolioEquity,
+            freeCapital: ledgers.reduce(configuration.reserve) { $0 + $1.freeCapital },
+            realizedPnLToday: ledgers.reduce(.zero) { $0 + $1.realizedToday }, openPositions: ledgers.reduce(0) { $0 + $1.openPositions },
+            breakerTripped: false, tradingState: breakers.portfolioState, capitalShare: .one, causes: breakers.portfolioCauses.map(\.rawValue),
+            retrainRequested: ledgers.contains { breakers.retrainRequested($0.division) }, recovery: "", shadow: configuration.divisions.allSatisfy(\.shadow),
+            markedEquity: marks.isEmpty ? nil : ledgers.reduce(configuration.reserve) { $0 + $1.equity + $1.unrealized(marks: marks) }
+        )
+    }
+
+    /// Publishes each state that changed (apart from its time), or that has events to carry.
+    /// Portfolio events go on the portfolio's state, or on the only division's.
     private mutating func publishStateIfChanged(into outputs: inout [Output]) {
-        let current = ledger.snapshot()
-        var comparable = current
-        comparable.asOf = lastPublished.asOf
-        if comparable == lastPublished { return }
-        lastPublished = current
-        outputs.append(.state(current))
+        var pendingEvents = breakers.drainEvents() + events
+        events.removeAll()
+        let single = ledgers.count == 1
+        for var current in states {
+            let mine = pendingEvents.filter { event in
+                event.division == current.division || (event.division.isEmpty && (single || current.division == RiskState.portfolio))
+                    || (single && !configuration.divisions.contains { $0.name == event.division })
+            }
+            pendingEvents.removeAll { mine.contains($0) }
+            if let last = lastPublished[current.division] {
+                // Time and marks alone do not make a new state (marks move with every book update).
+                var comparable = current
+                comparable.asOf = last.asOf
+                comparable.markedEquity = last.markedEquity
+                if comparable == last && mine.isEmpty { continue }
+            }
+            lastPublished[current.division] = current
+            current.events = mine
+            outputs.append(.state(current))
+        }
     }
 }
