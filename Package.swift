@@ -123,7 +123,7 @@ let package = Package(
     + service("Ensemble", folder: "Ensemble", executable: "quorum-ensemble")
     + service("RiskGate", folder: "RiskGate", executable: "quorum-riskgate")
     + service("Executor", folder: "Executor", executable: "quorum-executor",
-              mainDeps: [.product(name: "GRDB", package: "GRDB.swift")])
+              mainDeps: ["Binance", "BinanceClient", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")])
     + [
         // Research: labels, training, the in-process chain of all cores (backtest, parity reference).
         .target(
@@ -162,7 +162,7 @@ let package = Package(
             name: "quorum",
             dependencies: [
                 "Research", "Launcher", "Runtime", "Bus", "Wire", "Domain", "StrategyConfig",
-                "Binance", "BinanceClient", "OrderBook", "Capture",
+                "Binance", "BinanceClient", "OrderBook", "Capture", "ExecutorCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -182,7 +182,7 @@ let package = Package(
         .testTarget(name: "BusTests", dependencies: ["Bus", "Runtime", "BusCore", "Wire", "Domain", "TestKit"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CoreTests",
-            dependencies: ["Domain", "TestKit", "CollectorCore", "FeatureServiceCore", "PredictorCore", "EnsembleCore", "RiskGateCore", "ExecutorCore", "Research"],
+            dependencies: ["Domain", "TestKit", "CollectorCore", "FeatureServiceCore", "PredictorCore", "EnsembleCore", "RiskGateCore", "ExecutorCore", "Research", "Binance"],
             // Read by path (RepositoryPaths.root), not as bundle resources: TA-Lib's output, scripts/talib_reference.py.
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
