@@ -209,7 +209,8 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Domain", "TestKit", "Bus", "Wire", "Research", "Binance", "BinanceClient", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Domain", "TestKit", "Bus", "Wire", "Research", "Binance", "BinanceClient", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "AsyncHTTPClient", package: "async-http-client")],
             swiftSettings: swiftSettings
         ),
     ]
