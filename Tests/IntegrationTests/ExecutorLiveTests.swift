@@ -94,6 +94,41 @@ extension Integration {
         #expect(executor.log.contains("mode LIVE"))
     }
 
+    /// A 5xx after the exchange executed the order, a 5xx before it did, and a 429 with Retry-After:
+    /// each order is placed exactly once (found by client order id, or resent after -2013, or sent
+    /// once the rate limit has passed), and the service keeps running.
+    @Test func unknownStatusAndRateLimitsNeverDoubleAnOrder() async throws {
+        let h = try LiveExecutorHarness(name: "exec-faults")
+        defer { h.stopAll() }
+        try await h.startBusAndSimulator()
+        let executor = try h.startExecutor(instance: "executor-1")
+        let ask = try await h.client.bookTicker(symbol: "BTCUSDT").askPrice
+        func next() -> TradeIntent {
+            h.intent(quantity: "0.001", reference: ask, takeProfit: ask.multiplied(by: Decimal8("1.5")!), stopLoss: ask.multiplied(by: Decimal8("0.5")!))
+        }
+        try await poll("the executor reconciled", timeout: 30) { h.bus.heartbeat("executor-1")?.counters["reconciled"] == 1 }
+        var intents: [TradeIntent] = []
+        for fault in [["http5xxAfterExecute": 1], ["http5xx": 1], ["http429": 1, "http429RetryAfter": 1]] as [[String: Int]] {
+            try await h.fault(fault)
+            let intent = next()
+            intents.append(intent)
+            try await h.publishUntilAcked(intent)
+            #expect(h.bus.ack(intent.id)?.status == "accepted", "\(fault): \(String(describing: h.bus.ack(intent.id)))")
+            try await poll("the take-profit of \(fault) open", timeout: 30) { try h.exitsOpen(intent.id) }
+        }
+        let orders = try await h.client.allOrders(symbol: "BTCUSDT")
+        for intent in intents {
+            for leg in ["e", "t"] {
+                #expect(orders.filter { $0.clientOrderID == "q\(intent.id.rawValue)-\(leg)" }.count == 1, "\(intent.id) \(leg)")
+            }
+        }
+        let counters = h.bus.heartbeat("executor-1")?.counters ?? [:]
+        #expect((counters["orders_unknown"] ?? 0) >= 2, "\(counters)")
+        #expect((counters["orders_resent_after_absence"] ?? 0) >= 1, "\(counters)")
+        #expect((counters["orders_rate_limited"] ?? 0) + (counters["orders_held_rate_limit"] ?? 0) >= 1, "\(counters)")
+        #expect(executor.isRunning)
+    }
+
     /// Kills the Executor with SIGKILL at `EXECUTOR_CRASH_POINTS` points (default 100), cycling
     /// through every phase of order placement, and restarts it each time: zero duplicate and zero
     /// lost orders at the simulator, and the journal agrees with it.
@@ -285,6 +320,14 @@ final class LiveExecutorHarness: @unchecked Sendable {
         _ = try await URLSession.shared.data(for: request)
     }
 
+    func fault(_ faults: [String: Int]) async throws {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(simPort)/sim/faults")!)
+        request.httpMethod = "POST"
+        request.httpBody = try JSONSerialization.data(withJSONObject: faults)
+        request.setValue("application/json", forHTTPHeaderField: "content-type")
+        _ = try await URLSession.shared.data(for: request)
+    }
+
     private func readJournal<T>(_ body: (Database) throws -> T) throws -> T? {
         guard FileManager.default.fileExists(atPath: journalPath) else { return nil }
         var configuration = Configuration()
@@ -296,10 +339,11 @@ final class LiveExecutorHarness: @unchecked Sendable {
 
     /// Whether the intent's take-profit is journaled as resting on the simulator's book.
     func exitsOpen(_ id: IntentID) throws -> Bool {
-        let state = try readJournal { db in
+        // While the executor creates the journal, its tables may not exist yet: not open.
+        let state = try? readJournal { db in
             try String.fetchOne(db, sql: "SELECT state FROM orders WHERE client_order_id = ?", arguments: ["q\(id.rawValue)-t"])
         }
-        return state == "open"
+        return state.flatMap { $0 } == "open"
     }
 
     func journalOrders() throws -> [String: (state: String, exchangeID: Int64?)] {
