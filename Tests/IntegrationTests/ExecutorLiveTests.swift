@@ -129,6 +129,42 @@ extension Integration {
         #expect(executor.isRunning)
     }
 
+    /// `quorum order test` against the simulator: the Executor's rounding, one signed
+    /// /api/v3/order/test, nothing placed; a quantity below the minimum is refused before sending,
+    /// and a wrong secret is refused by the endpoint (-1022).
+    @Test func quorumOrderTestSendsOneSignedTestOrder() async throws {
+        let h = try LiveExecutorHarness(name: "order-test")
+        defer { h.stopAll() }
+        try await h.startBusAndSimulator()
+        let quorum = RepositoryPaths.executable("quorum")
+        func run(_ arguments: [String], secret: String = LiveExecutorHarness.apiSecret) throws -> (Int32, String) {
+            let process = Process()
+            process.executableURL = quorum
+            process.arguments = ["order", "test"] + arguments + ["--base-url", "http://127.0.0.1:\(h.simPort)"]
+            var environment = ProcessInfo.processInfo.environment
+            environment["BINANCE_API_KEY"] = LiveExecutorHarness.apiKey
+            environment["BINANCE_API_SECRET"] = secret
+            process.environment = environment
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            try process.run()
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, output)
+        }
+        let (status, output) = try run(["--symbol", "BTCUSDT", "--side", "BUY", "--quantity", "0.0012345", "--price", "60000.123456"])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("BUY LIMIT 0.00123 BTCUSDT @ 60000.12"), "\(output)")
+        #expect(output.contains("result: accepted"), "\(output)")
+        #expect(!output.contains(LiveExecutorHarness.apiSecret) && !output.contains(LiveExecutorHarness.apiKey))
+        #expect(try await h.client.allOrders(symbol: "BTCUSDT").isEmpty, "a test order was placed")
+        let (small, smallOutput) = try run(["--quantity", "0.00001", "--price", "60000"])
+        #expect(small != 0 && smallOutput.contains("refused before sending") && smallOutput.contains("NOTIONAL"), "\(smallOutput)")
+        let (badKey, badKeyOutput) = try run(["--quantity", "0.001"], secret: "wrong")
+        #expect(badKey != 0 && badKeyOutput.contains("-1022"), "\(badKeyOutput)")
+    }
+
     /// Kills the Executor with SIGKILL at `EXECUTOR_CRASH_POINTS` points (default 100), cycling
     /// through every phase of order placement, and restarts it each time: zero duplicate and zero
     /// lost orders at the simulator, and the journal agrees with it.
