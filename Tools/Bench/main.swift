@@ -5,7 +5,7 @@ import PredictorCore
 import Research
 import TestKit
 
-// quorum-bench [all|bus|pipeline|compute|book|orderflow|features|gbdt]: the hot paths, measured; `make bench` runs it on the
+// quorum-bench [all|bus|pipeline|compute|book|orderflow|features|gbdt|executor]: the hot paths, measured; `make bench` runs it on the
 // release build and docs/BENCHMARKS.md records the figures with this command.
 let arguments = Array(CommandLine.arguments.dropFirst())
 let which = arguments.first ?? "all"
@@ -123,6 +123,16 @@ if which == "all" || which == "pipeline" {
     for (name, kib) in result.rssKiB {
         line(String(format: "| %@ | %.1f MiB | %.1f MiB | %.1f MiB |", name, Double(kib) / 1024, Double(result.pssKiB[name] ?? -1) / 1024, Double(result.privateKiB[name] ?? -1) / 1024))
     }
+}
+
+if which == "all" || which == "executor" {
+    let intents = Int(environment["BENCH_EXECUTOR_INTENTS"] ?? "") ?? 500
+    let result = try await ExecutorBench.run(bin: bin, sample: sample, intents: intents)
+    line("\n## Executor, live mode against the exchange simulator (\(intents) intents, one at a time, MARKET entries; release build)")
+    line("| path | samples | median | p99 |")
+    line("|---|---|---|---|")
+    line("| intent received → order request sent (in the Executor: decode, journal intent, build + journal order with fsync, sign) | \(result.intentToSend.count) | \(microseconds(result.intentToSend.median)) | \(microseconds(result.intentToSend.percentile(99))) |")
+    line("| intent published → ack received (bus hops, the above, the simulator's answer, journal update) | \(result.publishToAck.count) | \(microseconds(result.publishToAck.median)) | \(microseconds(result.publishToAck.percentile(99))) |")
 }
 
 if which == "all" || which == "gbdt" {

@@ -14,6 +14,9 @@ final class Journal: Sendable {
     init(path: String, durable: Bool = false) throws {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         var configuration = Configuration()
+        // A reader (a tap, a test) holding a lock, or the WAL recovery after a crash, must not
+        // fail the start: wait for the lock instead.
+        configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA cache_size = -512")
         }

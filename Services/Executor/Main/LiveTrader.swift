@@ -230,6 +230,7 @@ actor LiveTrader {
     private func send(_ record: OrderRecord) async {
         if let held = client.heldUntil, held > WallClock.now() {
             node.counters.increment("orders_held_rate_limit")
+            scheduleRetry()
             return  // still journaled: the poll sends it once Retry-After has passed
         }
         node.counters.increment("orders_sent")
@@ -285,8 +286,10 @@ actor LiveTrader {
         var r = orders[record.clientOrderID] ?? record
         switch error {
         case .rateLimited, .banned:
-            // Refused before execution (HTTP 429/418, or held by the client): still journaled.
+            // Refused before execution (HTTP 429/418, or held by the client): still journaled,
+            // sent by a poll once Retry-After has passed.
             node.counters.increment("orders_rate_limited")
+            scheduleRetry()
             logger.warning("order held by a rate limit", metadata: ["order.client_id": "\(r.clientOrderID)", "error": "\(error)"])
         case .api(let e) where e.code == BinanceAPIError.newOrderRejected && e.message.contains("Duplicate"):
             // The id is already on Binance's book: it has the order. Find it.
@@ -312,6 +315,16 @@ actor LiveTrader {
             r.state = .unknown
             await store(r)
             await resolve(r)
+        }
+    }
+
+    /// A poll right after the rate-limit hold ends (the regular poll may be far away).
+    private func scheduleRetry() {
+        guard let held = client.heldUntil else { return }
+        let wait = max(0, held.milliseconds - WallClock.now().milliseconds) + 10
+        Task { [weak self] in
+            try? await Task.sleep(for: .milliseconds(wait))
+            await self?.poll()
         }
     }
 

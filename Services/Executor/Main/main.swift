@@ -85,9 +85,10 @@ await ServiceMain.run(service: "executor") { env in
         }
         let poller = trader.map { live in
             Task {
+                // Reconciliation has just polled everything: the first poll comes one period later.
                 while !Task.isCancelled {
-                    await live.poll()
                     try? await Task.sleep(for: .milliseconds(pollMs))
+                    await live.poll()
                 }
             }
         }
