@@ -1,6 +1,9 @@
 import Bus
 import Domain
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Synchronization
 import TestKit
 import Wire
@@ -47,7 +50,7 @@ enum ExecutorBench {
         }
         defer { listener.cancel() }
         try await poll("the simulator", timeout: 30, every: .milliseconds(50)) {
-            (try? String(contentsOf: URL(string: "http://127.0.0.1:\(simPort)/api/v3/ping")!, encoding: .utf8)) != nil
+            (try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(simPort)/api/v3/ping")!)) != nil
         }
         let executor = try ServiceProcess(name: "executor", executable: bin.appendingPathComponent("quorum-executor"), environment: [
             "BUS_PUB_ENDPOINT": front, "BUS_SUB_ENDPOINT": back, "LOG_LEVEL": "debug", "SERVICE_INSTANCE": "executor",

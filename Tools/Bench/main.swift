@@ -128,7 +128,7 @@ if which == "all" || which == "pipeline" {
 if which == "all" || which == "executor" {
     let intents = Int(environment["BENCH_EXECUTOR_INTENTS"] ?? "") ?? 500
     let result = try await ExecutorBench.run(bin: bin, sample: sample, intents: intents)
-    line("\n## Executor, live mode against the exchange simulator (\(intents) intents, one at a time, MARKET entries; release build)")
+    line("\n## Executor, live mode against the exchange simulator (\(intents) intents, one at a time, MARKET entries; \(_isDebugAssertConfiguration() ? "DEBUG build" : "release build"))")
     line("| path | samples | median | p99 |")
     line("|---|---|---|---|")
     line("| intent received → order request sent (in the Executor: decode, journal intent, build + journal order with fsync, sign) | \(result.intentToSend.count) | \(microseconds(result.intentToSend.median)) | \(microseconds(result.intentToSend.percentile(99))) |")
