@@ -131,7 +131,7 @@ if which == "all" || which == "executor" {
     line("\n## Executor, live mode against the exchange simulator (\(intents) intents, one at a time, MARKET entries; \(_isDebugAssertConfiguration() ? "DEBUG build" : "release build"))")
     line("| path | samples | median | p99 |")
     line("|---|---|---|---|")
-    line("| intent received → order request sent (in the Executor: decode, journal intent, build + journal order with fsync, sign) | \(result.intentToSend.count) | \(microseconds(result.intentToSend.median)) | \(microseconds(result.intentToSend.percentile(99))) |")
+    line("| intent received → order request sent (in the Executor: decode, journal intent, build + journal order with fsync) | \(result.intentToSend.count) | \(microseconds(result.intentToSend.median)) | \(microseconds(result.intentToSend.percentile(99))) |")
     line("| intent published → ack received (bus hops, the above, the simulator's answer, journal update) | \(result.publishToAck.count) | \(microseconds(result.publishToAck.median)) | \(microseconds(result.publishToAck.percentile(99))) |")
 }
 
