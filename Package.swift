@@ -131,7 +131,7 @@ let package = Package(
     + service("RiskGate", folder: "RiskGate", executable: "quorum-riskgate",
               mainDeps: ["ControlAuth", "StrategyConfig", .product(name: "GRDB", package: "GRDB.swift")])
     + service("Executor", folder: "Executor", executable: "quorum-executor",
-              mainDeps: [.product(name: "GRDB", package: "GRDB.swift")])
+              mainDeps: ["Binance", "BinanceClient", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")])
     + [
         // Research: labels, training, the in-process chain of all cores (backtest, parity reference).
         .target(
@@ -170,7 +170,7 @@ let package = Package(
             name: "quorum",
             dependencies: [
                 "Research", "Launcher", "Runtime", "Bus", "Wire", "Domain", "StrategyConfig",
-                "Binance", "BinanceClient", "OrderBook", "Capture", "OrderFlow", "OrderFlowCapture", "ControlAuth",
+                "Binance", "BinanceClient", "OrderBook", "Capture", "OrderFlow", "OrderFlowCapture", "ControlAuth", "ExecutorCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -190,7 +190,7 @@ let package = Package(
         .testTarget(name: "BusTests", dependencies: ["Bus", "Runtime", "BusCore", "Wire", "Domain", "TestKit"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CoreTests",
-            dependencies: ["Domain", "TestKit", "CollectorCore", "FeatureServiceCore", "PredictorCore", "EnsembleCore", "RiskGateCore", "ExecutorCore", "Research", "OrderFlow", "ControlAuth"],
+            dependencies: ["Domain", "TestKit", "CollectorCore", "FeatureServiceCore", "PredictorCore", "EnsembleCore", "RiskGateCore", "ExecutorCore", "Research", "OrderFlow", "ControlAuth", "Binance"],
             // Read by path (RepositoryPaths.root), not as bundle resources: TA-Lib's output, scripts/talib_reference.py.
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
@@ -217,7 +217,8 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Domain", "TestKit", "Bus", "Wire", "Research", "Binance", "BinanceClient", "ControlAuth", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Domain", "TestKit", "Bus", "Wire", "Research", "Binance", "BinanceClient", "ControlAuth", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "AsyncHTTPClient", package: "async-http-client")],
             swiftSettings: swiftSettings
         ),
     ]

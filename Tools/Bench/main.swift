@@ -5,7 +5,7 @@ import PredictorCore
 import Research
 import TestKit
 
-// quorum-bench [all|bus|pipeline|compute|book|orderflow|features|gbdt|decisions]: the hot paths, measured; `make bench` runs it on the
+// quorum-bench [all|bus|pipeline|compute|book|orderflow|features|gbdt|decisions|executor]: the hot paths, measured; `make bench` runs it on the
 // release build and docs/BENCHMARKS.md records the figures with this command.
 let arguments = Array(CommandLine.arguments.dropFirst())
 let which = arguments.first ?? "all"
@@ -137,6 +137,16 @@ if which == "all" || which == "decisions" {
     line("| core | median | p99 | notes |")
     line("|---|---|---|---|")
     line("| EnsembleCore.handle, route_then_vote, 2 divisions, a veto model, σ from BTCUSDT | \(String(format: "%.0f ns", all.median)) | \(String(format: "%.0f ns", all.percentile(99))) | \(signals) signals per run |")
+}
+
+if which == "all" || which == "executor" {
+    let intents = Int(environment["BENCH_EXECUTOR_INTENTS"] ?? "") ?? 500
+    let result = try await ExecutorBench.run(bin: bin, sample: sample, intents: intents)
+    line("\n## Executor, live mode against the exchange simulator (\(intents) intents, one at a time, MARKET entries; \(_isDebugAssertConfiguration() ? "DEBUG build" : "release build"))")
+    line("| path | samples | median | p99 |")
+    line("|---|---|---|---|")
+    line("| intent received → order request sent (in the Executor: decode, journal intent, build + journal order with fsync) | \(result.intentToSend.count) | \(microseconds(result.intentToSend.median)) | \(microseconds(result.intentToSend.percentile(99))) |")
+    line("| intent published → ack received (bus hops, the above, the simulator's answer, journal update) | \(result.publishToAck.count) | \(microseconds(result.publishToAck.median)) | \(microseconds(result.publishToAck.percentile(99))) |")
 }
 
 if which == "all" || which == "gbdt" {

@@ -5,7 +5,7 @@ struct Quorum: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quorum",
         abstract: "Quorum's command line: tap and record the bus, replay recordings, train models, run the suite locally.",
-        subcommands: [Tap.self, Record.self, Replay.self, Train.self, BacktestCommand.self, Up.self, Demo.self, Download.self, CollectBook.self, BookCommand.self, PipelineCommand.self, Merge.self, Features.self, Labels.self, Predict.self, Signals.self, LookaheadCheckCommand.self, RiskCommand.self]
+        subcommands: [Tap.self, Record.self, Replay.self, Train.self, BacktestCommand.self, Up.self, Demo.self, Download.self, CollectBook.self, BookCommand.self, PipelineCommand.self, Merge.self, Features.self, Labels.self, Predict.self, Signals.self, LookaheadCheckCommand.self, RiskCommand.self, OrderCommand.self]
     )
 }
 

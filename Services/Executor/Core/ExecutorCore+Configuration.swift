@@ -22,10 +22,15 @@ extension ExecutorCore {
         /// Closed klines kept per (symbol, interval), so that an intent arriving after its entry
         /// kline still fills at that kline's open. Default 2000, at least 1.
         public var klineBufferSize: Int
+        /// Live mode: intents without the shadow flag go to the exchange (``ExecutorCore/admitLive(_:)``),
+        /// not to paper fills, and are not rebuilt as paper positions after a restart. Default false
+        /// (shadow mode: such intents are refused by ``ExecutorCore/handle(_:now:)``).
+        public var routesLiveIntents: Bool
 
-        public init(feeRate: Decimal8 = Decimal8(units: 100_000), klineBufferSize: Int = 2000) {
+        public init(feeRate: Decimal8 = Decimal8(units: 100_000), klineBufferSize: Int = 2000, routesLiveIntents: Bool = false) {
             self.feeRate = feeRate
             self.klineBufferSize = klineBufferSize
+            self.routesLiveIntents = routesLiveIntents
         }
 
         /// Throws every violation at once.

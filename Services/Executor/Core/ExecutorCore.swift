@@ -99,6 +99,7 @@ public struct ExecutorCore: Sendable {
         self.configuration = configuration
         for intent in journal where seen.insert(intent.id).inserted {
             intentsSeen[intent.bar.symbol, default: 0] += 1
+            if configuration.routesLiveIntents, !intent.shadow { continue }
             if !finished.contains(intent.id), Self.rejection(of: intent) == nil, intent.bar.next.openTime <= intent.expiresAt {
                 live[intent.id] = Position(intent: intent, entry: nil)
             }
@@ -113,6 +114,21 @@ public struct ExecutorCore: Sendable {
         case .kline(let kline):
             return receive(kline)
         }
+    }
+
+    /// Live mode: an intent without the shadow flag, which the shell sends to the exchange. A new
+    /// one is journaled (``Output/journalIntent(_:)``) and counted in the symbol's watermark; the
+    /// live path acknowledges it once the exchange has answered. One seen before is answered
+    /// `duplicate` (never sent twice). Its fills come later, in the exchange's time, and are not
+    /// covered by the watermark's `through`.
+    public mutating func admitLive(_ intent: TradeIntent) -> [Output] {
+        precondition(configuration.routesLiveIntents && !intent.shadow, "admitLive takes live intents in live mode only")
+        let symbol = intent.bar.symbol
+        guard seen.insert(intent.id).inserted else {
+            return [.ack(IntentAck(intentID: intent.id, symbol: symbol, status: .duplicate))]
+        }
+        intentsSeen[symbol, default: 0] += 1
+        return [.journalIntent(intent), .watermark(watermark(for: symbol))]
     }
 
     /// Intents accepted and not finished (for metrics and tests).

@@ -9,9 +9,14 @@ import GRDB
 final class Journal: Sendable {
     let pool: DatabaseQueue
 
-    init(path: String) throws {
+    /// - Parameter durable: `synchronous = FULL` (every commit fsync'd; live mode, where an order
+    ///   row must survive a power loss before its request is sent) instead of NORMAL.
+    init(path: String, durable: Bool = false) throws {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         var configuration = Configuration()
+        // A reader (a tap, a test) holding a lock, or the WAL recovery after a crash, must not
+        // fail the start: wait for the lock instead.
+        configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA cache_size = -512")
         }
@@ -19,7 +24,7 @@ final class Journal: Sendable {
         // WAL: readers (a tap on the journal, the tests) never block the writer; NORMAL sync is
         // durable against process crashes, which is what the journal must survive.
         _ = try pool.writeWithoutTransaction { db in try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") }
-        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        try pool.writeWithoutTransaction { db in try db.execute(sql: durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL") }
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.execute(sql: """
@@ -57,6 +62,7 @@ final class Journal: Sendable {
                 );
                 """)
         }
+        Self.registerOrderTables(&migrator)
         try migrator.migrate(pool)
     }
 

@@ -1,3 +1,5 @@
+import Binance
+import BinanceClient
 import Bus
 import Domain
 import ExecutorCore
@@ -5,39 +7,109 @@ import Foundation
 import Runtime
 import Wire
 
-// quorum-executor (shadow mode): intents in (intent.), klines in (md.kline.). Journals every
-// intent in SQLite before acting (an intent received twice is executed once), paper-fills entries
-// at the next kline's open with a fee, exits at take-profit or stop (the stop first when both are
-// touched in one bar), and publishes exec.ack., exec.report.<SYM>. and exec.mark.<SYM>.
+// quorum-executor: intents in (intent.), klines in (md.kline.). Journals every intent in SQLite
+// before acting (an intent received twice is executed once).
+// Shadow mode (the default): paper-fills entries at the next kline's open with a fee, exits at
+// take-profit or stop (the stop first when both are touched in one bar).
+// Live mode (ENABLE_LIVE_TRADING=1 and keys): intents without the shadow flag become Binance orders
+// through LiveTrader (journal first, crash-safe); shadow intents are still paper-filled.
+// Publishes exec.ack., exec.report.<SYM>. and exec.mark.<SYM>.; the mode is printed at start and
+// carried in every heartbeat (counter mode_live or mode_shadow = 1).
 await ServiceMain.run(service: "executor") { env in
-    let mode = env.string("MODE", default: "shadow", "shadow (paper fills); live arrives with the orders issue")
-    let feeRate = env.decimal("FEE_RATE", default: Decimal8("0.001")!, range: Decimal8.zero...Decimal8("0.1")!, "fee per side as a fraction of notional")
+    _ = env.string("MODE", default: "shadow", "deprecated: the mode comes from ENABLE_LIVE_TRADING and the keys")
+    let feeRate = env.decimal("FEE_RATE", default: Decimal8("0.001")!, range: Decimal8.zero...Decimal8("0.1")!, "paper fee per side as a fraction of notional")
     let dataDirectory = env.string("DATA_DIR", default: "./var/data", "folder of the journal (executor.sqlite)")
     let symbols = env.list("SYMBOLS", default: [], "only these symbols (empty = all)")
-    if mode != "shadow" {
-        env.fail("MODE=\(mode): only shadow mode exists so far; live trading arrives with the decisions-and-orders issue")
-    }
-    let configuration = ExecutorCore.Configuration(feeRate: feeRate)
+    _ = env.string("ENABLE_LIVE_TRADING", default: "0", "1 = live trading (also needs BINANCE_API_KEY and BINANCE_API_SECRET or BINANCE_ED25519_KEY_FILE, or their *_FILE forms)")
+    let binance = env.string("BINANCE", default: "production", "live: production | testnet | sim:<port> | sim:<host>:<port> | <rest-url>|<ws-url>")
+    let entryText = env.string("ENTRY_TYPE", default: "MARKET", "live entry order: MARKET or LIMIT (GTC at the intent's reference price)")
+    let exitText = env.string("EXIT_MODE", default: "oco", "live exits: oco (LIMIT_MAKER + STOP_LOSS_LIMIT list) | limit+watch (take-profit LIMIT, stop watched)")
+    let slippage = env.decimal("STOP_LIMIT_SLIPPAGE", default: Decimal8("0.005")!, range: Decimal8.zero...Decimal8("0.5")!, "STOP_LOSS_LIMIT price = stop × (1 − this)")
+    let maxNotional = env.decimal("MAX_ORDER_NOTIONAL", default: .zero, range: Decimal8.zero...Decimal8(1_000_000_000), "largest live entry notional (0 = filters only)")
+    let pollMs = env.int("POLL_MS", default: 500, range: 10...60_000, "live: REST polling period for open orders and watched stops")
+    let clockSync = env.bool("BINANCE_CLOCK_SYNC", default: true, "live: measure Binance's clock offset at start (off: sign with the local clock)")
+    let shadowFills = env.string("SHADOW_FILLS", default: "kline", "paper fills: kline (next kline's open; the demo's) | book (walk the md.book. levels)")
+    if shadowFills != "kline" && shadowFills != "book" { env.fail("SHADOW_FILLS=\(shadowFills): expected kline or book") }
+    let crashText = env.string("EXECUTOR_CRASH_AT", default: "", "tests only: <phase>:<n> SIGKILLs the process the n-th time it reaches a phase")
+
+    let mode = TradingMode.read(ProcessInfo.processInfo.environment)
+    let endpoints = BinanceEndpoints(named: binance)
+    if endpoints == nil { env.fail("BINANCE=\(binance): expected production, testnet, sim:<port>, sim:<host>:<port> or <rest-url>|<ws-url>") }
+    let entryKind = OrderSpec.Kind(rawValue: entryText.uppercased())
+    if entryKind != .market && entryKind != .limit { env.fail("ENTRY_TYPE=\(entryText): expected MARKET or LIMIT") }
+    let exitMode = LiveSettings.ExitMode(rawValue: exitText)
+    if exitMode == nil { env.fail("EXIT_MODE=\(exitText): expected oco or limit+watch") }
+    let crash = CrashHook(specification: crashText)
+    if crash == nil { env.fail("EXECUTOR_CRASH_AT=\(crashText): expected <phase>:<n> with phase in \(CrashHook.Phase.allCases.map(\.rawValue))") }
+    let isLive: Bool
+    if case .live = mode { isLive = true } else { isLive = false }
+    let configuration = ExecutorCore.Configuration(feeRate: feeRate, routesLiveIntents: isLive)
     do { try configuration.validate() } catch let error as ExecutorCore.Configuration.ValidationError {
         for violation in error.violations { env.fail(violation) }
     }
+    let settings = LiveSettings(entryKind: entryKind ?? .market, exitMode: exitMode ?? .oco, stopLimitSlippage: slippage, maxOrderNotional: maxNotional)
     return { node in
+        let crash = crash ?? .never
+        switch mode {
+        case .shadow(let reason):
+            print("quorum-executor: mode shadow (\(reason)): every intent is paper-filled")
+            node.logger.notice("mode shadow", metadata: ["mode": "shadow", "mode.reason": "\(reason)"])
+        case .live(let credentials):
+            print("quorum-executor: mode LIVE on \(endpoints!.rest) (orders are sent to the exchange; shadow intents are paper-filled)")
+            node.logger.notice("mode live", metadata: ["mode": "live", "binance.rest": "\(endpoints!.rest)", "entry": "\(settings.entryKind.rawValue)",
+                                                       "exits": "\(settings.exitMode.rawValue)", "credentials": "\(credentials.signingKey)"])
+        }
+        node.counters.set(isLive ? "mode_live" : "mode_shadow", to: 1)
+
         let path = (dataDirectory as NSString).appendingPathComponent("executor.sqlite")
-        let journal = try Journal(path: path)
+        let journal = try Journal(path: path, durable: isLive)
         let (intents, finished) = try journal.load()
         var core = ExecutorCore(configuration: configuration, journal: intents, finished: finished)
+        let fillsOnBooks = shadowFills == "book"
+        var bookCore = BookPaperCore(configuration: configuration, journal: intents)
         node.logger.info("journal opened", metadata: ["journal.path": "\(path)", "journal.intents": "\(intents.count)", "journal.finished": "\(finished.count)"])
-        let prefixes = symbols.isEmpty
+
+        let trader: LiveTrader?
+        let client: BinanceRESTClient?
+        if case .live(let credentials) = mode, let endpoints {
+            let rest = BinanceRESTClient(endpoints: endpoints, credentials: credentials, logger: node.logger)
+            client = rest
+            if clockSync { try await rest.synchronizeClock() }
+            let live = LiveTrader(client: rest, fills: PollingFillSource(client: rest), journal: journal, node: node, settings: settings, crash: crash)
+            // Reconcile before accepting any intent.
+            try await live.reconcile(liveIntents: intents.filter { !$0.shadow && !finished.contains($0.id) })
+            trader = live
+        } else {
+            trader = nil
+            client = nil
+        }
+        let poller = trader.map { live in
+            Task {
+                // Reconciliation has just polled everything: the first poll comes one period later.
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(pollMs))
+                    await live.poll()
+                }
+            }
+        }
+        defer { poller?.cancel() }
+
+        var prefixes = symbols.isEmpty
             ? [Topic.Prefix.intents, Topic.Prefix.klines]
             : symbols.flatMap { [Topic.intent(symbol: $0), "\(Topic.Prefix.klines)\($0)."] }
+        if fillsOnBooks { prefixes += symbols.isEmpty ? ["md.book."] : symbols.map { Topic.book(symbol: $0) } }
         let inbound = try node.subscribe(prefixes + [Topic.control(service: "executor")])
         try await inbound.onReceiveThread {
             for await envelope in inbound {
-                let input: ExecutorCore.Input
+                let input: ExecutorCore.Input?
+                var book: BookSnapshot?
                 do {
                     switch envelope.payload {
                     case .intent(let wire): input = .intent(try wire.domain())
                     case .kline(let wire): input = .kline(try wire.domain())
+                    case .bookSnapshot(let wire) where fillsOnBooks:
+                        book = try wire.domain()
+                        input = nil
                     case .control(let control):
                         node.logger.notice("control received", metadata: ["ctl.command": "\(control.command)"])
                         continue
@@ -49,11 +121,27 @@ await ServiceMain.run(service: "executor") { env in
                     node.drop(reason: "invalid_payload", detail: "\(error)")
                     continue
                 }
+                let arrival = ContinuousClock.now
                 let trace = envelope.header.traceID
                 let cause = envelope.causationID
-                for output in core.handle(input, now: WallClock.now()) {
+                var liveIntent: TradeIntent?
+                let outputs: [ExecutorCore.Output]
+                if let book {
+                    outputs = bookCore.handle(.book(book), now: WallClock.now())
+                } else if trader != nil, case .intent(let intent) = input, !intent.shadow {
+                    outputs = core.admitLive(intent)
+                    if outputs.contains(where: { if case .journalIntent = $0 { true } else { false } }) { liveIntent = intent }
+                } else if fillsOnBooks, case .intent(let intent) = input {
+                    outputs = bookCore.handle(.intent(intent), now: WallClock.now())
+                } else if let input {
+                    outputs = core.handle(input, now: WallClock.now())
+                } else {
+                    outputs = []
+                }
+                for output in outputs {
                     switch output {
                     case .journalIntent(let intent):
+                        if liveIntent != nil { crash.reach(.received) }
                         // Journal before acting: if this write fails, nothing after it happens.
                         let inserted = try await journal.record(intent, receivedAt: WallClock.now())
                         node.counters.increment(inserted ? "intents_journaled" : "intents_already_journaled")
@@ -71,7 +159,12 @@ await ServiceMain.run(service: "executor") { env in
                                      eventTime: mark.through, traceID: trace, causationID: cause)
                     }
                 }
+                if let liveIntent, let trader {
+                    await trader.submit(liveIntent, trace: trace, cause: cause, receivedAt: arrival)
+                }
             }
         }
+        poller?.cancel()
+        await client?.shutdown()
     }
 }

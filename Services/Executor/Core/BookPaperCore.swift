@@ -1,0 +1,140 @@
+import Domain
+
+/// Shadow fills against the live L2 book (`md.book.<SYM>.`), for deployments where books are on
+/// the bus (env `SHADOW_FILLS=book`; the kline-based ``ExecutorCore`` stays the default, which the
+/// demo and the replay parity depend on). Outputs have the same shape as the kline core's and the
+/// live path's: the journal and reports cannot tell paper from live except by the shadow flag.
+///
+/// **Entry.** A shadow BUY is a market order: it walks the asks of the symbol's latest book, best
+/// first, taking each level's quantity until the intent's quantity is filled; the price is the
+/// volume-weighted average of the levels taken (rounded half to even to 1e-8). A top-N book may be
+/// too thin: what the shown levels cannot fill is filled at the worst shown level's price. An
+/// intent that arrives before any book of its symbol waits for the first one. It is `expired` when
+/// `now` (the shell's clock) is past its expiry before it can fill.
+///
+/// **Exit.** On every book after the entry, in this order: best bid ≤ stop → a market SELL walks
+/// the bids (the stop first, as in the kline core); best bid ≥ take-profit → the take-profit LIMIT
+/// fills whole at its own price (the book crossed it).
+///
+/// **Money.** As in ``ExecutorCore``: notional = Σ price × quantity (each rounded half to even),
+/// fee = feeRate × notional rounded up, realized P&L = exit notional − entry notional − both fees.
+///
+/// **Watermark.** After each input, for the symbol: `through` = the newest book's event time (every
+/// report is stamped with the time of the book it filled on, and books arrive in time order).
+public struct BookPaperCore: Sendable {
+    public enum Input: Sendable, Hashable {
+        case intent(TradeIntent)
+        case book(BookSnapshot)
+    }
+
+    struct Position: Sendable {
+        var intent: TradeIntent
+        var entryNotional: Decimal8?
+        var entryFee: Decimal8 = .zero
+    }
+
+    public let configuration: ExecutorCore.Configuration
+    private var seen: Set<IntentID> = []
+    private var intentsSeen: [String: Int] = [:]
+    private var positions: [IntentID: Position] = [:]
+    private var books: [String: BookSnapshot] = [:]
+
+    /// After a restart, `journal` ids are answered `duplicate`; paper positions are not rebuilt
+    /// (as in the kline core).
+    public init(configuration: ExecutorCore.Configuration, journal: [TradeIntent] = []) {
+        self.configuration = configuration
+        for intent in journal where seen.insert(intent.id).inserted {
+            intentsSeen[intent.bar.symbol, default: 0] += 1
+        }
+    }
+
+    public var openPositionCount: Int { positions.count }
+
+    public mutating func handle(_ input: Input, now: Timestamp) -> [ExecutorCore.Output] {
+        switch input {
+        case .intent(let intent):
+            let symbol = intent.bar.symbol
+            guard seen.insert(intent.id).inserted else {
+                return [.ack(IntentAck(intentID: intent.id, symbol: symbol, status: .duplicate))]
+            }
+            intentsSeen[symbol, default: 0] += 1
+            var outputs: [ExecutorCore.Output] = [.journalIntent(intent)]
+            if let reason = ExecutorCore.rejection(of: intent) {
+                outputs.append(.ack(IntentAck(intentID: intent.id, symbol: symbol, status: .rejected, reason: reason)))
+            } else if now > intent.expiresAt {
+                outputs.append(.ack(IntentAck(intentID: intent.id, symbol: symbol, status: .expired, reason: "received at \(now), after its expiry \(intent.expiresAt)")))
+            } else {
+                outputs.append(.ack(IntentAck(intentID: intent.id, symbol: symbol, status: .accepted)))
+                positions[intent.id] = Position(intent: intent)
+                if let book = books[symbol] { outputs += advance(intent.id, on: book, now: now) }
+            }
+            outputs.append(.watermark(watermark(symbol)))
+            return outputs
+        case .book(let book):
+            books[book.symbol] = book
+            var outputs: [ExecutorCore.Output] = []
+            for id in positions.values.filter({ $0.intent.bar.symbol == book.symbol }).map(\.intent.id).sorted() {
+                outputs += advance(id, on: book, now: now)
+            }
+            outputs.append(.watermark(watermark(book.symbol)))
+            return outputs
+        }
+    }
+
+    /// Fills an entry, or checks the exits, of one position on a book.
+    private mutating func advance(_ id: IntentID, on book: BookSnapshot, now: Timestamp) -> [ExecutorCore.Output] {
+        guard var position = positions[id] else { return [] }
+        let intent = position.intent
+        guard let entryNotional = position.entryNotional else {
+            if now > intent.expiresAt {
+                positions[id] = nil
+                return [.ack(IntentAck(intentID: id, symbol: intent.bar.symbol, status: .expired, reason: "no book before its expiry \(intent.expiresAt)"))]
+            }
+            guard let (price, notional) = Self.walk(book.asks, quantity: intent.quantity) else { return [] }
+            let fee = configuration.feeRate.multiplied(by: notional, rounding: .up)
+            position.entryNotional = notional
+            position.entryFee = fee
+            positions[id] = position
+            return [.report(report(intent, leg: .entry, side: .buy, price: price, fee: fee, pnl: .zero, at: book.eventTime))]
+        }
+        let exit: (ExecutionReport.Leg, Price, Decimal8)?
+        if let bid = book.bestBid?.price, bid <= intent.stopLoss, let (price, notional) = Self.walk(book.bids, quantity: intent.quantity) {
+            exit = (.stop, price, notional)
+        } else if let bid = book.bestBid?.price, bid >= intent.takeProfit {
+            exit = (.takeProfit, intent.takeProfit, intent.takeProfit.multiplied(by: intent.quantity, rounding: .toNearestOrEven))
+        } else {
+            exit = nil
+        }
+        guard let (leg, price, notional) = exit else { return [] }
+        let fee = configuration.feeRate.multiplied(by: notional, rounding: .up)
+        let pnl = notional - entryNotional - position.entryFee - fee
+        positions[id] = nil
+        return [.report(report(intent, leg: leg, side: .sell, price: price, fee: fee, pnl: pnl, at: book.eventTime))]
+    }
+
+    /// A market order of `quantity` against `levels` (best first): (average price, notional), nil
+    /// for an empty side. What the levels cannot fill fills at the last level's price.
+    public static func walk(_ levels: [PriceLevel], quantity: Quantity) -> (price: Price, notional: Decimal8)? {
+        guard let worst = levels.last, quantity > .zero else { return nil }
+        var remaining = quantity
+        var notional = Decimal8.zero
+        for level in levels where remaining > .zero {
+            let take = min(level.quantity, remaining)
+            notional += level.price.multiplied(by: take, rounding: .toNearestOrEven)
+            remaining -= take
+        }
+        if remaining > .zero { notional += worst.price.multiplied(by: remaining, rounding: .toNearestOrEven) }
+        return (notional.divided(by: quantity, rounding: .toNearestOrEven), notional)
+    }
+
+    private func report(_ intent: TradeIntent, leg: ExecutionReport.Leg, side: Side, price: Price, fee: Decimal8, pnl: Decimal8, at time: Timestamp) -> ExecutionReport {
+        ExecutionReport(
+            intentID: intent.id, clientOrderID: intent.id.clientOrderID(leg: leg), symbol: intent.bar.symbol, leg: leg, side: side,
+            price: price, quantity: intent.quantity, fee: fee, realizedPnL: pnl, eventTime: time, shadow: true
+        )
+    }
+
+    private func watermark(_ symbol: String) -> ExecutionWatermark {
+        ExecutionWatermark(symbol: symbol, through: books[symbol]?.eventTime ?? .zero, intentsSeen: intentsSeen[symbol, default: 0])
+    }
+}
