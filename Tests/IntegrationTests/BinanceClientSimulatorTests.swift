@@ -144,23 +144,17 @@ extension Integration {
             try await sim.waitUntilUp(probe)
             await probe.shutdown()
             let out = sim.directory.appendingPathComponent("BTCUSDT-5m.csv").path
-            func download(to day: String) throws -> String {
-                let process = Process()
-                process.executableURL = RepositoryPaths.executable("quorum")
-                process.arguments = ["download", "--symbol", "BTCUSDT", "--interval", "5m", "--from", "2024-07-01", "--to", day,
-                                     "--out", out, "--binance", "sim:\(sim.port)", "--quiet"]
-                let pipe = Pipe()
-                process.standardOutput = pipe
-                process.standardError = pipe
-                try process.run()
-                process.waitUntilExit()
-                let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                #expect(process.terminationStatus == 0, "\(text)")
-                return text
+            func download(to day: String) async throws -> String {
+                let result = try await CommandRunner.run(RepositoryPaths.executable("quorum"), [
+                    "download", "--symbol", "BTCUSDT", "--interval", "5m", "--from", "2024-07-01", "--to", day,
+                    "--out", out, "--binance", "sim:\(sim.port)", "--quiet",
+                ])
+                #expect(result.status == 0, "\(result.output)")
+                return result.output
             }
             // Two runs: the second resumes after the first's last row.
-            _ = try download(to: "2024-07-04")
-            let second = try download(to: "2024-07-09")
+            _ = try await download(to: "2024-07-04")
+            let second = try await download(to: "2024-07-09")
             #expect(second.contains("already present"))
             let written = try KlineCSV.read(path: out, symbol: "BTCUSDT", interval: .fiveMinutes)
             let recorded = try KlineCSV.read(path: RepositoryPaths.sampleKlines.path, openTimes: Timestamp(utcDate: "2024-07-01")!..<Timestamp(utcDate: "2024-07-09")!)
@@ -177,23 +171,15 @@ extension Integration {
             await probe.shutdown()
             try await sim.admin("/sim/clock", #"{"speed": 60}"#)
             let out = sim.directory.appendingPathComponent("captures")
-            func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-                let process = Process()
-                process.executableURL = RepositoryPaths.executable("quorum")
-                process.arguments = arguments
-                let pipe = Pipe()
-                process.standardOutput = pipe
-                process.standardError = pipe
-                try process.run()
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+            func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+                let result = try await CommandRunner.run(RepositoryPaths.executable("quorum"), arguments)
+                return (result.status, result.output)
             }
-            let collected = try run(["collect-book", "--symbols", "BTCUSDT", "--duration", "4s", "--out", out.path, "--binance", "sim:\(sim.port)"])
+            let collected = try await run(["collect-book", "--symbols", "BTCUSDT", "--duration", "4s", "--out", out.path, "--binance", "sim:\(sim.port)"])
             #expect(collected.status == 0, "\(collected.output)")
             let files = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { $0.hasSuffix(".jsonl") }
             #expect(files.count == 1)
-            let verified = try run(["book", "verify"] + files.flatMap { ["--capture", out.appendingPathComponent($0).path] })
+            let verified = try await run(["book", "verify"] + files.flatMap { ["--capture", out.appendingPathComponent($0).path] })
             #expect(verified.status == 0, "\(verified.output)")
             #expect(verified.output.contains("PASS") && !verified.output.contains("reached 0,"))
         }

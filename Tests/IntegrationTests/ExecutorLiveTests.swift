@@ -170,31 +170,22 @@ extension Integration {
         defer { h.stopAll() }
         try await h.startBusAndSimulator()
         let quorum = RepositoryPaths.executable("quorum")
-        func run(_ arguments: [String], secret: String = LiveExecutorHarness.apiSecret) throws -> (Int32, String) {
-            let process = Process()
-            process.executableURL = quorum
-            process.arguments = ["order", "test"] + arguments + ["--base-url", "http://127.0.0.1:\(h.simPort)"]
+        func run(_ arguments: [String], secret: String = LiveExecutorHarness.apiSecret) async throws -> (Int32, String) {
             var environment = ProcessInfo.processInfo.environment
             environment["BINANCE_API_KEY"] = LiveExecutorHarness.apiKey
             environment["BINANCE_API_SECRET"] = secret
-            process.environment = environment
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, output)
+            let result = try await CommandRunner.run(quorum, ["order", "test"] + arguments + ["--base-url", "http://127.0.0.1:\(h.simPort)"], environment: environment)
+            return (result.status, result.output)
         }
-        let (status, output) = try run(["--symbol", "BTCUSDT", "--side", "BUY", "--quantity", "0.0012345", "--price", "60000.123456"])
+        let (status, output) = try await run(["--symbol", "BTCUSDT", "--side", "BUY", "--quantity", "0.0012345", "--price", "60000.123456"])
         #expect(status == 0, "\(output)")
         #expect(output.contains("BUY LIMIT 0.00123 BTCUSDT @ 60000.12"), "\(output)")
         #expect(output.contains("result: accepted"), "\(output)")
         #expect(!output.contains(LiveExecutorHarness.apiSecret) && !output.contains(LiveExecutorHarness.apiKey))
         #expect(try await h.client.allOrders(symbol: "BTCUSDT").isEmpty, "a test order was placed")
-        let (small, smallOutput) = try run(["--quantity", "0.00001", "--price", "60000"])
+        let (small, smallOutput) = try await run(["--quantity", "0.00001", "--price", "60000"])
         #expect(small != 0 && smallOutput.contains("refused before sending") && smallOutput.contains("NOTIONAL"), "\(smallOutput)")
-        let (badKey, badKeyOutput) = try run(["--quantity", "0.001"], secret: "wrong")
+        let (badKey, badKeyOutput) = try await run(["--quantity", "0.001"], secret: "wrong")
         #expect(badKey != 0 && badKeyOutput.contains("-1022"), "\(badKeyOutput)")
     }
 

@@ -21,18 +21,9 @@ extension Integration {
     static let start = "2025-06-01"
     static let until = "2025-06-04"
 
-    static func quorum(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = RepositoryPaths.executable("quorum")
-        process.arguments = arguments
-        process.currentDirectoryURL = RepositoryPaths.root
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    static func quorum(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let result = try await CommandRunner.run(RepositoryPaths.executable("quorum"), arguments, currentDirectory: RepositoryPaths.root)
+        return (result.status, result.output)
     }
 
     static func simState(port: Int) async -> [String: Any]? {
@@ -89,8 +80,7 @@ extension Integration {
             ((await Self.simState(port: port))?["connections"] as? NSNumber)?.intValue ?? 0 >= 1
         }
         try await Self.setSpeed(60_000, port: port)
-        let recorded = String(decoding: recorderOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        recorder.waitUntilExit()
+        let recorded = await CommandRunner.waitForEnd(recorder, output: recorderOutput).output
         #expect(recorder.terminationStatus == 0, "\(recorded)")
         #expect(recorded.contains("stopped at --until") && recorded.contains("synthetic books"), "\(recorded)")
         let names = try FileManager.default.contentsOfDirectory(atPath: captures.path).sorted()
@@ -106,7 +96,7 @@ extension Integration {
         // 3. The pipeline on the config as it is: captures found by its orderbook_pattern's stem under
         //    --base-dir, books flagged synthetic by their sidecars (no --synthetic-books given).
         let out = base.appendingPathComponent("out")
-        let run = try Self.quorum([
+        let run = try await Self.quorum([
             "pipeline", "-c", Self.seedConfig!, "--klines", Self.klines!, "--base-dir", base.path, "--out", out.path,
             "--window-days", "2", "--train-days", "1", "--step-days", "1", "--budget-hours", "0.0008",
         ])
@@ -141,7 +131,7 @@ extension Integration {
         #expect(predictions.first?.hasPrefix("open_time,automl-high_040_4") == true && predictions.count > 200, "\(predictions.prefix(3))")
 
         // 4. No value at time t depends on data (klines or books) after t.
-        let lookahead = try Self.quorum([
+        let lookahead = try await Self.quorum([
             "lookahead-check", "-c", Self.seedConfig!, "--klines", Self.klines!, "--base-dir", base.path, "--cuts", "3", "--span-days", "1",
         ])
         #expect(lookahead.status == 0, "\(lookahead.output)")

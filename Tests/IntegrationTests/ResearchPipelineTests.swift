@@ -12,25 +12,16 @@ extension Integration {
     static let skip = RepositoryPaths.sharedMissingReason ?? ""
 
     /// Runs the CLI; returns its exit status and output (stdout and stderr).
-    static func quorum(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = RepositoryPaths.executable("quorum")
-        process.arguments = arguments
-        process.currentDirectoryURL = RepositoryPaths.root
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    static func quorum(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let result = try await CommandRunner.run(RepositoryPaths.executable("quorum"), arguments, currentDirectory: RepositoryPaths.root)
+        return (result.status, result.output)
     }
 
     @Test(.enabled(if: RepositoryPaths.shared != nil, "\(skip)"))
-    func theBTCUSDTSeedConfigTrainsBacktestsAndReportsAVerdict() throws {
+    func theBTCUSDTSeedConfigTrainsBacktestsAndReportsAVerdict() async throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("quorum-pipeline-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
-        let run = try Self.quorum([
+        let run = try await Self.quorum([
             "pipeline", "-c", Self.seedConfig!, "--klines", Self.klines!, "--out", out.path,
             "--last-days", "75", "--window-days", "40", "--train-days", "14", "--step-days", "7", "--itb-threshold", "0.05",
         ])
@@ -64,8 +55,8 @@ extension Integration {
     }
 
     @Test(.enabled(if: RepositoryPaths.shared != nil, "\(skip)"))
-    func lookaheadCheckPassesOnTheSeedConfig() throws {
-        let run = try Self.quorum([
+    func lookaheadCheckPassesOnTheSeedConfig() async throws {
+        let run = try await Self.quorum([
             "lookahead-check", "-c", Self.seedConfig!, "--klines", Self.klines!, "--cuts", "8", "--last-days", "20", "--span-days", "2",
         ])
         #expect(run.status == 0, "\(run.output)")
@@ -73,7 +64,7 @@ extension Integration {
     }
 
     /// A broken config fails fast with every problem listed and a suggestion, and touches nothing.
-    @Test func aBrokenConfigListsEveryProblem() throws {
+    @Test func aBrokenConfigListsEveryProblem() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("quorum-badconfig-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -84,13 +75,13 @@ extension Integration {
           "trian_features": ["close_SMA_3"], "train_features": ["close_SMAX_3"],
           "algorithms": [{"name": "seq", "algo": "lstm", "train": {}}] }
         """.write(to: config, atomically: true, encoding: .utf8)
-        let run = try Self.quorum(["pipeline", "-c", config.path, "--klines", RepositoryPaths.sampleKlines.path, "--out", dir.path + "/out"])
+        let run = try await Self.quorum(["pipeline", "-c", config.path, "--klines", RepositoryPaths.sampleKlines.path, "--out", dir.path + "/out"])
         #expect(run.status == 2, "\(run.output)")
         #expect(run.output.contains("trian_features") && run.output.contains("train_features"), "unknown key with its suggestion: \(run.output)")
         #expect(run.output.contains("close_SMAX_3") && run.output.contains("high_30_4") && run.output.contains("not supported yet"), "\(run.output)")
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/out"))
         // A missing data file is named.
-        let missing = try Self.quorum(["pipeline", "-c", Self.seedConfig ?? config.path, "--klines", dir.path + "/nope.csv"])
+        let missing = try await Self.quorum(["pipeline", "-c", Self.seedConfig ?? config.path, "--klines", dir.path + "/nope.csv"])
         #expect(missing.status == 2 && missing.output.contains("nope.csv"), "\(missing.output)")
     }
 }
