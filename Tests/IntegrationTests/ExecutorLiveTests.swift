@@ -21,17 +21,11 @@ extension Integration {
 /// to the simulator's account, bad intents refused, keys never written anywhere; and the crash
 /// test: SIGKILL at every phase of order placement, restart, zero duplicate and zero lost orders.
 @Suite struct ExecutorLiveTests {
-    /// The default exit mode: a take-profit LIMIT with a stop the executor watches.
-    @Test func entriesAndExitsFillAndTheJournalMatchesTheAccount() async throws {
-        try await Self.entriesAndExits(exitMode: "limit+watch")
-    }
-
-    /// One OCO list (LIMIT_MAKER take-profit + STOP_LOSS_LIMIT). Known bug: the list is placed and
-    /// both legs fill at the simulator, but the Executor never reports the stop leg's fill (the
-    /// take-profit's is reported), so the test times out. Run it with QUORUM_TEST_OCO=1.
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["QUORUM_TEST_OCO"] == "1", "OCO exits: the stop leg's fill is not reported yet (known bug)"))
-    func entriesAndOCOExitsFillAndTheJournalMatchesTheAccount() async throws {
-        try await Self.entriesAndExits(exitMode: "oco")
+    /// Both exit modes: one OCO list (LIMIT_MAKER take-profit + STOP_LOSS_LIMIT, the default) and a
+    /// take-profit LIMIT with a stop the executor watches.
+    @Test(arguments: ["oco", "limit+watch"])
+    func entriesAndExitsFillAndTheJournalMatchesTheAccount(exitMode: String) async throws {
+        try await Self.entriesAndExits(exitMode: exitMode)
     }
 
     static func entriesAndExits(exitMode: String) async throws {

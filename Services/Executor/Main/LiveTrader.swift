@@ -416,7 +416,10 @@ actor LiveTrader {
                 break
             }
         case .takeProfit, .stop:
-            guard r.state == .filled || (r.state.isTerminal && r.executedQuantity > .zero) else { return }
+            // Any leg ending may complete the exit: in an OCO list the filled leg can be applied
+            // before its sibling expires (both in one answer), and then it is the expired one, with
+            // nothing executed, that makes every exit leg terminal.
+            guard r.state.isTerminal else { return }
             await closeIfDone(intent)
         case .list:
             break

@@ -23,7 +23,7 @@ await ServiceMain.run(service: "executor") { env in
     _ = env.string("ENABLE_LIVE_TRADING", default: "0", "1 = live trading (also needs BINANCE_API_KEY and BINANCE_API_SECRET or BINANCE_ED25519_KEY_FILE, or their *_FILE forms)")
     let binance = env.string("BINANCE", default: "production", "live: production | testnet | sim:<port> | sim:<host>:<port> | <rest-url>|<ws-url>")
     let entryText = env.string("ENTRY_TYPE", default: "MARKET", "live entry order: MARKET or LIMIT (GTC at the intent's reference price)")
-    let exitText = env.string("EXIT_MODE", default: "limit+watch", "live exits: limit+watch (take-profit LIMIT, stop watched; the default) | oco (LIMIT_MAKER + STOP_LOSS_LIMIT list: its stop fill is not reported yet)")
+    let exitText = env.string("EXIT_MODE", default: "oco", "live exits: oco (LIMIT_MAKER + STOP_LOSS_LIMIT list) | limit+watch (take-profit LIMIT, stop watched)")
     let slippage = env.decimal("STOP_LIMIT_SLIPPAGE", default: Decimal8("0.005")!, range: Decimal8.zero...Decimal8("0.5")!, "STOP_LOSS_LIMIT price = stop × (1 − this)")
     let maxNotional = env.decimal("MAX_ORDER_NOTIONAL", default: .zero, range: Decimal8.zero...Decimal8(1_000_000_000), "largest live entry notional (0 = filters only)")
     let pollMs = env.int("POLL_MS", default: 500, range: 10...60_000, "live: REST polling period for open orders and watched stops")
