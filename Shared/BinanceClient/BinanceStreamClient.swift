@@ -130,15 +130,8 @@ public final class BinanceStreamClient: Sendable {
     struct ReconnectReason: Error { let text: String }
 
     func reconnectDelay(failures: Int) -> Duration {
-        let cap = min(configuration.reconnectMaxDelay, configuration.reconnectBaseDelay * (1 << min(failures - 1, 16)))
-        let unit = state.withLock { s -> Double in
-            s.jitter ^= s.jitter << 13
-            s.jitter ^= s.jitter >> 7
-            s.jitter ^= s.jitter << 17
-            return Double(s.jitter >> 11) / Double(1 << 53)
-        }
-        // Half fixed, half jitter: never a zero delay, never a synchronized herd.
-        return cap / 2 + (cap / 2) * unit
+        let unit = state.withLock { ReconnectBackoff.jitterUnit(&$0.jitter) }
+        return ReconnectBackoff.delay(failures: failures, base: configuration.reconnectBaseDelay, max: configuration.reconnectMaxDelay, unit: unit)
     }
 
     func runConnection(_ connection: Int, streams: [String], onEvent: @escaping @Sendable (Event) async -> Void) async throws -> WebSocketCloseFrame? {
