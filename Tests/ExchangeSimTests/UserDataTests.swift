@@ -270,7 +270,10 @@ struct UserDataTests {
         try await poll("the subscription", timeout: 20) { subscriptions() == 1 }
         _ = try await sim.signed("POST", "/api/v3/order", [("symbol", "BTCUSDT"), ("side", "BUY"), ("type", "MARKET"), ("quantity", "0.01"), ("newClientOrderId", "c-1")])
         try await poll("the order's events", timeout: 20) { reports().contains { $0.clientOrderID == "c-1" && $0.orderStatus == "FILLED" } }
-        #expect(log.items.withLock { $0.contains { if case .event(.accountPosition, _) = $0 { true } else { false } } })
+        // The account update follows the execution report (as on Binance): wait for it too.
+        try await poll("the account position event", timeout: 20) {
+            log.items.withLock { $0.contains { if case .event(.accountPosition, _) = $0 { true } else { false } } }
+        }
 
         // The server drops the connection: the client reconnects, resubscribes and reports the gap.
         _ = try await sim.request("POST", "/sim/faults", body: "{\"dropStreams\":true}")
