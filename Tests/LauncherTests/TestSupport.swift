@@ -38,13 +38,20 @@ final class RecordingSink: Sendable {
     var all: [String] { lines.withLock { $0 } }
 
     /// Polls until a line satisfies `predicate` or `timeout` passes.
-    func waitForLine(timeout: Duration = .seconds(20), where predicate: (String) -> Bool) async -> Bool {
+    func waitForLine(timeout: Duration = launcherTestTimeout, where predicate: (String) -> Bool) async -> Bool {
         await poll(timeout: timeout) { self.all.contains(where: predicate) }
     }
 }
 
+/// How long a launcher test waits for something that normally takes milliseconds. Generous on
+/// purpose: the launcher starts processes from a Swift concurrency task, and while the other unit
+/// tests of this process run CPU-heavy synchronous work (model training) on both cooperative
+/// threads of a 2-core machine, that task can wait over 20 s for a thread (CI failed so once).
+/// A deadline, never a sleep: a passing test returns as soon as the condition holds.
+let launcherTestTimeout: Duration = .seconds(180)
+
 /// Re-checks `condition` every few milliseconds until it holds (true) or the deadline passes (false).
-func poll(timeout: Duration = .seconds(20), _ condition: () -> Bool) async -> Bool {
+func poll(timeout: Duration = launcherTestTimeout, _ condition: () -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if condition() { return true }
