@@ -63,6 +63,17 @@ ENV = {
 }
 REQUIRED = {"quorum-predictor": {"MODEL_NAME"}, "quorum-ensemble": {"ENSEMBLE_MODELS"}}
 
+# Plus every key a service's own sources read through the environment reader (env.string("KEY", …)),
+# so a key added to a service is known here without editing this list.
+import re, pathlib
+SOURCES = {"quorum-collector": "Services/Collector", "quorum-features": "Services/FeatureService",
+           "quorum-predictor": "Services/Predictor", "quorum-ensemble": "Services/Ensemble",
+           "quorum-riskgate": "Services/RiskGate", "quorum-executor": "Services/Executor", "quorum-bus": "Services/Bus"}
+KEY = re.compile(r'env\.[a-zA-Z]+\(\s*"([A-Z][A-Z0-9_]*)"')
+for exe, folder in SOURCES.items():
+    for source in pathlib.Path(folder).rglob("*.swift"):
+        ENV[exe] |= set(KEY.findall(source.read_text()))
+
 path = sys.argv[1]
 doc = yaml.safe_load(os.environ["QUORUM_RESOLVED"]) or {}
 raw = yaml.safe_load(open(path)) or {}

@@ -94,6 +94,31 @@ struct EnsembleCoreTests {
         #expect(byPrediction == [.noSignal(.init(bar: bar(0), probability: 0.5, models: ["a"], reason: .belowThreshold))])
     }
 
+    @Test("A model that has spoken is waited for; a timeout gives up on it until it speaks again")
+    func laggingModelIsWaitedForThenTimedOut() {
+        var ensemble = core()
+        func feed(_ inputs: [EnsembleCore.Input]) -> [EnsembleCore.Output] { decisions(inputs.flatMap { ensemble.handle($0, now: now) }) }
+        // Both speak for bars 0 and 1; a runs ahead to bar 3 while b lags: bars 1.. wait for b.
+        #expect(feed([.features(vector(bar(0))), .prediction(prediction("a", 0.9, bar(0))), .prediction(prediction("b", 0.9, bar(0)))]).count == 1)
+        #expect(feed([.features(vector(bar(1))), .prediction(prediction("a", 0.9, bar(1))), .features(vector(bar(2))),
+                      .prediction(prediction("a", 0.9, bar(2))), .features(vector(bar(3))), .prediction(prediction("a", 0.9, bar(3)))]).isEmpty)
+        #expect(ensemble.hasLaggingBars)
+        // b catches up: every bar is decided with both models, as if nobody had lagged.
+        var caughtUp = ensemble
+        let both = decisions([bar(1), bar(2)].flatMap { caughtUp.handle(.prediction(prediction("b", 0.5, $0)), now: now) })
+        #expect(both.count == 2 && both.allSatisfy { if case .signal(let s) = $0 { s.models == ["a", "b"] } else { false } })
+        // b is down instead: the timeout decides bars 1 and 2 with a alone and stops waiting for b.
+        let timedOut = feed([.timeout])
+        #expect(timedOut.count == 2 && timedOut.allSatisfy { if case .signal(let s) = $0 { s.models == ["a"] } else { false } })
+        #expect(!ensemble.hasLaggingBars)
+        #expect(feed([.features(vector(bar(4))), .prediction(prediction("a", 0.9, bar(4)))]).count == 1)   // bar 3, without waiting
+        // b speaks again: waited for again.
+        #expect(feed([.prediction(prediction("b", 0.9, bar(4))), .features(vector(bar(5))), .prediction(prediction("b", 0.9, bar(5)))]).count == 1)
+        // a skips bar 5 (features it lacked) and predicts bar 6: bar 5 is decided with b alone.
+        let skipped = feed([.prediction(prediction("a", 0.9, bar(6)))])
+        #expect(skipped.count == 1 && skipped.allSatisfy { if case .signal(let s) = $0 { s.models == ["b"] } else { false } })
+    }
+
     @Test("Bars skipped by a later message are closed: their messages are late")
     func skippedBarsAreClosed() {
         let outputs = run([
@@ -118,7 +143,10 @@ struct EnsembleCoreTests {
         let equal = run([.features(vector(bar(0))), .prediction(prediction("a", 0.75, bar(0))), .prediction(prediction("b", 0.5, bar(0)))], on: atThreshold)
         #expect(equal == [.noSignal(.init(bar: bar(0), probability: 0.5625, models: ["a", "b"], reason: .belowThreshold))])
         // Only b present: b's weight alone, renormalized to 1.
-        let onlyB = run([.features(vector(bar(0))), .prediction(prediction("b", 0.5, bar(0))), .prediction(prediction("b", 0.5, bar(1)))], on: weighted)
+        // (a never speaks: the bar waits for it until the shell's timeout.)
+        let waiting = run([.features(vector(bar(0))), .prediction(prediction("b", 0.5, bar(0))), .prediction(prediction("b", 0.5, bar(1)))], on: weighted)
+        #expect(waiting.isEmpty)
+        let onlyB = run([.features(vector(bar(0))), .prediction(prediction("b", 0.5, bar(0))), .prediction(prediction("b", 0.5, bar(1))), .timeout], on: weighted)
         #expect(onlyB == [.noSignal(.init(bar: bar(0), probability: 0.5, models: ["b"], reason: .belowThreshold))])
     }
 
@@ -156,9 +184,12 @@ struct EnsembleCoreTests {
         #expect(ensemble.handle(.prediction(prediction("a", 0.9, bar(0))), now: now).isEmpty)
         #expect(ensemble.handle(.prediction(prediction("b", 0.9, bar(0))), now: now).isEmpty)
         #expect(ensemble.handle(.features(vector(bar(1))), now: now).isEmpty)
-        let outputs = ensemble.handle(.prediction(prediction("a", 0.2, bar(1))), now: now)
+        // The vector may still come (it travels on another path): the bar waits until the timeout.
+        #expect(ensemble.handle(.prediction(prediction("a", 0.2, bar(1))), now: now).isEmpty)
+        #expect(ensemble.hasLaggingBars)
+        let outputs = ensemble.handle(.timeout, now: now)
         #expect(outputs == [.noSignal(.init(bar: bar(0), probability: 0.9, models: ["a", "b"], reason: .noReferencePrice))])
-        let empty = run([.features(vector(bar(0))), .features(vector(bar(1))), .prediction(prediction("a", 0.2, bar(1)))])
+        let empty = run([.features(vector(bar(0))), .features(vector(bar(1))), .prediction(prediction("a", 0.2, bar(1))), .timeout])
         #expect(empty == [.noSignal(.init(bar: bar(0), probability: nil, models: [], reason: .noPredictions))])
     }
 
@@ -183,7 +214,7 @@ struct EnsembleCoreTests {
             for symbol in ["BTCUSDT", "ETHUSDT"] {
                 for interval in [Interval.oneMinute, .fiveMinutes] {
                     let key = bar(minute, symbol: symbol, interval: interval)
-                    for output in ensemble.handle(.prediction(prediction("a", 0.9, key)), now: now) {
+                    for output in ensemble.handle(.prediction(prediction("a", 0.9, key)), now: now) + ensemble.handle(.timeout, now: now) {
                         if case .signal = output { signals += 1 }
                     }
                     _ = ensemble.handle(.features(vector(key)), now: now)
@@ -191,7 +222,8 @@ struct EnsembleCoreTests {
             }
             #expect(ensemble.pendingBarCount <= 4)
         }
-        // Model b never speaks: every bar but the last of each series is decided by the next one.
+        // Model b never speaks (the first timeout gives up on it): every bar but the last of each
+        // series is decided by the next one.
         #expect(signals == 4 * 499)
     }
 
@@ -213,6 +245,7 @@ struct EnsembleCoreTests {
             }
             inputs.shuffle(using: &generator)
             inputs.append(.prediction(prediction(names[0], 0.5, key.next)))
+            inputs.append(.timeout)   // the models that did not speak are down
             let outputs = decisions(inputs.flatMap { ensemble.handle($0, now: now) })
             #expect(outputs.count == 1)
             let probability: Double?

@@ -74,10 +74,10 @@ struct EnsembleRoutingTests {
     func familyWeights() throws {
         let configuration = Config(models: ["lgbm-high_030_4", "automl-high_030_4", "logreg-high_030_4", "lstm-high_030_4"].map { .init(name: $0) })
         #expect(configuration.models.map(\.weight) == [0.4, 0.3, 0.2, 0.1])
-        // No sequence model publishes: its weight is renormalised away once a later bar closes this one.
+        // No sequence model publishes: its weight is renormalised away once the timeout gives up on it.
         let key = bar(0)
         let outputs = run(configuration, [vector(key), prediction("lgbm-high_030_4", 0.9, key), prediction("automl-high_030_4", 0.7, key),
-                                          prediction("logreg-high_030_4", 0.5, key), prediction("lgbm-high_030_4", 0.1, bar(1))])
+                                          prediction("logreg-high_030_4", 0.5, key), prediction("lgbm-high_030_4", 0.1, bar(1)), .timeout])
         let signal = try #require(onlySignal(outputs))
         #expect(abs(signal.probability - (0.4 * 0.9 + 0.3 * 0.7 + 0.2 * 0.5) / 0.9) < 1e-15)
         #expect(abs(signal.votes.map(\.weight).reduce(0, +) - 1) < 1e-15)
@@ -162,6 +162,59 @@ struct EnsembleRoutingTests {
         }
     }
 
+    @Test("Predictors running ahead of each other do not change the decisions (each model's stream stays in bar order)")
+    func skewedPredictorsDecideAlike() {
+        let configuration = routed(.routeThenVote, stormModels: ["logreg-high_030_4"])
+        let steps = 40
+        var generator = SeededGenerator(seed: 11)
+        // Per source (the reference vectors, the symbol's vectors, each model): its messages in bar order.
+        var streams: [[EnsembleCore.Input]] = Array(repeating: [], count: 7)
+        for step in 0..<Int64(steps) {
+            let sigma = [0.2, 0.8, 1.9, 0.3][Int(step) % 4] + Double.random(in: 0..<0.2, using: &generator)
+            streams[0].append(vector(bar(step, "BTCUSDT"), sigma: sigma))
+            streams[1].append(vector(bar(step)))
+            let inputs = allPredictions(bar(step), cons: (.random(in: 0.3..<0.95, using: &generator), .random(in: 0.3..<0.95, using: &generator)),
+                                        aggr: (.random(in: 0.3..<0.95, using: &generator), .random(in: 0.3..<0.95, using: &generator)),
+                                        low: .random(in: 0..<0.7, using: &generator))
+            for (i, input) in inputs.enumerated() {
+                // A predictor skips a bar now and then (features it lacks): it never predicts it later.
+                if step % 7 == Int64(i) { continue }
+                streams[2 + i].append(input)
+            }
+        }
+        // Reference: bar by bar, every source's message for the bar before the next bar's.
+        var byBar: [EnsembleCore.Input] = []
+        var cursors = Array(repeating: 0, count: streams.count)
+        func openTime(_ input: EnsembleCore.Input) -> Timestamp {
+            switch input {
+            case .prediction(let p): p.bar.openTime
+            case .features(let v): v.bar.openTime
+            case .timeout: .init(milliseconds: 0)
+            }
+        }
+        for step in 0..<Int64(steps) {
+            for i in streams.indices where cursors[i] < streams[i].count && openTime(streams[i][cursors[i]]) == bar(step).openTime {
+                byBar.append(streams[i][cursors[i]])
+                cursors[i] += 1
+            }
+        }
+        let expected = decisions(run(configuration, byBar))
+        // Every source's first message comes first: the ensemble was running before these bars
+        // (a series starts at the first bar it sees, so which bar that is depends on arrival).
+        let heads = streams.filter { openTime($0[0]) == bar(0).openTime }.map { $0[0] }
+        #expect(expected.count == steps - 1)   // the last bar waits for a later prediction or its missing model
+        for _ in 0..<200 {
+            // Merge the streams at random: any source may run many bars ahead of another.
+            var merged: [EnsembleCore.Input] = heads
+            var positions = streams.map { openTime($0[0]) == bar(0).openTime ? 1 : 0 }
+            while let source = streams.indices.filter({ positions[$0] < streams[$0].count }).randomElement(using: &generator) {
+                merged.append(streams[source][positions[source]])
+                positions[source] += 1
+            }
+            #expect(decisions(run(configuration, merged)) == expected)
+        }
+    }
+
     @Test("A bar whose reference vector lacks σ is not routed (no_regime)")
     func missingSigma() {
         let key = bar(0)
@@ -180,14 +233,18 @@ struct EnsembleRoutingTests {
         #expect(abs(signal.probability - 1 / (1 + exp(-z))) < 1e-15)
         #expect(signal.mode == "stack" && signal.votes.map(\.weight) == [2, -1])
         // A missing input: no stacked decision.
-        let missing = run(configuration, [vector(key), prediction("lgbm-high_030_4", 0.7, key), prediction("lgbm-high_030_4", 0.7, bar(1))])
+        let missing = run(configuration, [vector(key), prediction("lgbm-high_030_4", 0.7, key), prediction("lgbm-high_030_4", 0.7, bar(1)), .timeout])
         #expect(reason(Array(missing.prefix(2))) == .stackInputMissing)
     }
 
     @Test("Missing models are counted per model and named stale after consecutive misses")
     func staleModels() {
         var core = EnsembleCore(configuration: Config(models: [.init(name: "a", weight: 1), .init(name: "b", weight: 1)], staleAfterBars: 3))
-        for step in 0..<4 { _ = core.handle(prediction("a", 0.5, bar(Int64(step))), now: now) }
+        for step in 0..<4 {
+            _ = core.handle(vector(bar(Int64(step))), now: now)
+            _ = core.handle(prediction("a", 0.5, bar(Int64(step))), now: now)
+            _ = core.handle(.timeout, now: now)   // b never speaks
+        }
         #expect(core.missingCounts == ["b": 3] && core.staleModels == ["b"])
         _ = core.handle(prediction("b", 0.5, bar(3)), now: now)
         _ = core.handle(prediction("a", 0.5, bar(4)), now: now)

@@ -37,7 +37,7 @@ final class SimHarness: Sendable {
         configure(&configuration)
         let server = try SimServer(configuration: configuration, logger: Logger(label: "sim-test"))
         let harness = SimHarness(port: configuration.port, server: server)
-        try await poll("the simulator to answer /api/v3/ping", timeout: 20) {
+        try await poll("the simulator to answer /api/v3/ping", timeout: 120) {
             (try? await harness.request("GET", "/sim/state"))?.status == 200
         }
         return harness

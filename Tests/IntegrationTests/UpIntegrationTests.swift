@@ -1,6 +1,8 @@
 import Bus
+import CollectorCore
 import Foundation
 import PredictorCore
+import Research
 import Testing
 import TestKit
 import Wire
@@ -12,7 +14,11 @@ extension Integration {
     @Test func upRunsTheComposeFileAndStopsCleanlyOnInterrupt() async throws {
         let harness = try SuiteHarness(name: "up")   // for its temp folder, model and ports
         defer { harness.stopAll() }
-        _ = try harness.trainModel()
+        // Both models of the compose file's two divisions.
+        let registry = try ModelRegistry(directory: harness.modelDirectory.path)
+        for model in try DemoStrategy.trainModels(klines: KlineCSV.read(path: RepositoryPaths.sampleKlines.path)) {
+            _ = try registry.write(model)
+        }
         let quorum = RepositoryPaths.executable("quorum")
         let front = harness.frontend, back = harness.backend
         let overrides = [
@@ -38,7 +44,7 @@ extension Integration {
             }
         }
         defer { listener.cancel() }
-        let instances = ["bus-1", "collector-1", "features-1", "predictor-logreg-1", "predictor-logreg-2", "ensemble-1", "riskgate-1", "executor-1"]
+        let instances = ["bus-1", "collector-1", "features-1", "predictor-logreg-1", "predictor-logreg-2", "predictor-logreg-vol-1", "ensemble-1", "riskgate-1", "executor-1"]
         do {
             try await poll("heartbeats from every process", timeout: 60) { instances.allSatisfy { seen.heartbeat($0) != nil } }
             try await poll("the replay to finish", timeout: 60) { seen.heartbeat("collector-1")?.status == "done" }

@@ -59,6 +59,9 @@ public struct Backtest: Sendable {
         public var acks: [IntentAck] = []
         public var reports: [ExecutionReport] = []
         public var finalState: RiskState?
+        /// Every breaker trip and clearing, alert, capital shift and recovery step the RiskGate
+        /// published (the events of its `risk.state.` messages), in order.
+        public var riskEvents: [RiskEvent] = []
 
         /// Round trips closed (exit reports).
         public var exits: [ExecutionReport] { reports.filter(\.isExit) }
@@ -166,6 +169,12 @@ public struct Backtest: Sendable {
                     routeRisk(risk.handle(.watermark(mark), now: now), into: &queue)
                 }
             }
+            // Every message this kline causes has been handled: a bar some model has moved past
+            // that still waits for another model will never get it (as the service's wall-clock
+            // timeout concludes), so the ensemble stops waiting.
+            if head == queue.count, ensemble.hasLaggingBars {
+                for output in ensemble.handle(.timeout, now: now) { route(output, into: &queue) }
+            }
         }
     }
 
@@ -181,7 +190,9 @@ public struct Backtest: Sendable {
                 queue.append(.intent(intent))
             case .denied(let denied):
                 result.denied.append(denied)
-            case .republish, .state, .held, .duplicateSignal:
+            case .state(let state):
+                result.riskEvents += state.events
+            case .republish, .held, .duplicateSignal:
                 break
             }
         }

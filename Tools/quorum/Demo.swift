@@ -25,8 +25,8 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "UTC day the replay stops before.")
     var to: String = DemoStrategy.replayTo
 
-    @Option(help: "Replay speed in bars per second.")
-    var speed: Int = 1000
+    @Option(help: "Replay speed in bars per second (each intent waits for the Executor's answer before the next decision: too fast, and entries expire).")
+    var speed: Int = 250
 
     @Option(help: "Bus frontend port (the backend is the next one).")
     var port: Int = 5555
@@ -92,11 +92,10 @@ struct Demo: AsyncParsableCommand {
 
         // The same cores in one process on the same klines, for comparison.
         var reference: Backtest.Result? = nil
-        if let model = try? ModelRegistry(directory: models).load(name: DemoStrategy.modelName) {
-            var backtest = try Backtest(configuration: .init(
-                features: DemoStrategy.features, models: [model],
-                ensemble: .init(models: [.init(name: model.metadata.name)], threshold: DemoStrategy.threshold), risk: .init(), executor: .init()
-            ))
+        let registry = try ModelRegistry(directory: models)
+        if let conservative = try? registry.load(name: DemoStrategy.modelName),
+           let aggressive = try? registry.load(name: DemoStrategy.aggressiveModelName) {
+            var backtest = try DemoStrategy.backtest(models: [conservative, aggressive])
             backtest.run(klines)
             reference = backtest.result
         }
@@ -143,6 +142,9 @@ final class DemoBoard: @unchecked Sendable {
     private var reports: [ExecutionReport] = []
     private var heartbeats: [String: Quorum_V1_Heartbeat] = [:]
     private var collectorDone = false
+    private var riskEvents: [RiskEvent] = []
+    private var expiredIntents: Set<String> = []
+    private var riskStates: [String: RiskState] = [:]
 
     init(expectedKlines: Int) { self.expectedKlines = expectedKlines }
 
@@ -170,6 +172,13 @@ final class DemoBoard: @unchecked Sendable {
                 if intents[intent.id.rawValue] == nil { intents[intent.id.rawValue] = intent } else { republished += 1 }
             }
         case .riskDenied(let wire): denied[wire.reason, default: 0] += 1
+        case .intentAck(let wire):
+            if wire.status == "expired" { expiredIntents.insert(wire.intentID) }
+        case .riskState(let wire):
+            if let state = try? wire.domain() {
+                riskEvents += state.events
+                riskStates[state.division] = state
+            }
         case .executionReport(let wire): if let report = try? wire.domain() { reports.append(report) }
         case .heartbeat(let hb):
             heartbeats["\(hb.service)/\(hb.instance)"] = hb
@@ -217,6 +226,11 @@ final class DemoBoard: @unchecked Sendable {
         let winRate = exits.isEmpty ? 0 : 100 * Double(wins) / Double(exits.count)
         out.append(String(format: "Paper trades %d: %d won, %d lost, win rate %.1f %%; realized P&L %@ USDT on 1000 (%+.2f %%), fees of 0.1 %% per side included",
                           exits.count, wins, exits.count - wins, winRate, pnl.compactDescription, pnl.doubleValue / 10))
+        if !expiredIntents.isEmpty {
+            out.append("Expired intents \(expiredIntents.count): their entry kline had passed when the Executor got them. The replay ran faster than the RiskGate and Executor could answer each other on this machine; run with a lower --speed (DEMO_SPEED) to decide as the in-process backtest does.")
+        }
+        out += divisionLines(exits: exits)
+        out += eventLines()
         let entries = Dictionary(reports.filter { $0.leg == .entry }.map { ($0.intentID, $0) }, uniquingKeysWith: { a, _ in a })
         if !exits.isEmpty {
             out.append("Trades (first and last 5):")
@@ -233,8 +247,63 @@ final class DemoBoard: @unchecked Sendable {
                 == Set(reference.intents.map { "\($0.bar.openTime.milliseconds)|\($0.quantity)|\($0.takeProfit)|\($0.stopLoss)" })
             let sameFills = Set(reports.map { "\($0.leg.rawValue)|\($0.price)|\($0.quantity)|\($0.eventTime.milliseconds)|\($0.realizedPnL)" })
                 == Set(reference.reports.map { "\($0.leg.rawValue)|\($0.price)|\($0.quantity)|\($0.eventTime.milliseconds)|\($0.realizedPnL)" })
-            out.append("In-process backtest of the same cores on the same klines: \(reference.intents.count) intents, \(reference.exits.count) trades, P&L \(reference.realizedPnL.compactDescription): \(sameIntents && sameFills ? "identical decisions" : "DIFFERENT decisions (intents \(sameIntents ? "same" : "differ"), fills \(sameFills ? "same" : "differ"))")")
+            let sameEvents = Set(riskEvents.filter(Self.isBreakerEvent).map(Self.eventKey)) == Set(reference.riskEvents.filter(Self.isBreakerEvent).map(Self.eventKey))
+            let same = sameIntents && sameFills && sameEvents
+            out.append("In-process backtest of the same cores on the same klines: \(reference.signals.count) signals, \(reference.intents.count) intents, \(reference.exits.count) trades, P&L \(reference.realizedPnL.compactDescription), \(reference.riskEvents.filter(Self.isBreakerEvent).count) breaker events: \(same ? "identical decisions" : "DIFFERENT decisions (intents \(sameIntents ? "same" : "differ"), fills \(sameFills ? "same" : "differ"), breaker events \(sameEvents ? "same" : "differ"))")")
         }
         return out.joined(separator: "\n")
+    }
+
+    /// Breakers, latches, recovery steps and capital shifts: what event time decides (control
+    /// results and health alerts depend on the wall clock and are left out of the comparison).
+    static func isBreakerEvent(_ event: RiskEvent) -> Bool {
+        switch event.kind {
+        case .breakerTripped, .breakerCleared, .retrainRequested, .capitalShifted, .recoveryStep: return true
+        case .alert, .control, .controlRejected: return false
+        }
+    }
+
+    static func eventKey(_ event: RiskEvent) -> String {
+        "\(event.kind.rawValue)|\(event.division)|\(event.code)|\(event.time.milliseconds)"
+    }
+
+    /// One line per division: its intents, round trips, win rate and P&L, and its state at the end.
+    private func divisionLines(exits: [ExecutionReport]) -> [String] {
+        let divisionOf = Dictionary(intents.values.map { ($0.id, $0.division) }, uniquingKeysWith: { a, _ in a })
+        var names = Set(intents.values.map(\.division)).union(riskStates.keys)
+        names.remove(RiskState.portfolio)
+        guard !names.isEmpty else { return [] }
+        var out = ["Divisions:"]
+        for name in names.sorted() {
+            let mine = exits.filter { divisionOf[$0.intentID] == name }
+            let won = mine.filter { $0.realizedPnL > .zero }.count
+            let pnl = mine.reduce(Decimal8.zero) { $0 + $1.realizedPnL }
+            let opened = intents.values.filter { $0.division == name }.count
+            var line = String(format: "  %@ intents %d, trades %d, won %d (%.1f %%), P&L %@ USDT",
+                              name.padding(toLength: 13, withPad: " ", startingAt: 0), opened, mine.count, won,
+                              mine.isEmpty ? 0 : 100 * Double(won) / Double(mine.count), pnl.compactDescription)
+            if let state = riskStates[name] {
+                line += "; at the end \(state.tradingState.rawValue), equity \(state.equity.compactDescription), capital share \(state.capitalShare.compactDescription)"
+                if !state.causes.isEmpty { line += ", causes \(state.causes.joined(separator: ","))" }
+                if state.retrainRequested { line += ", retrain requested" }
+            }
+            out.append(line)
+        }
+        if let portfolio = riskStates[RiskState.portfolio] {
+            out.append("  portfolio     \(portfolio.tradingState.rawValue), equity \(portfolio.equity.compactDescription)\(portfolio.causes.isEmpty ? "" : ", causes \(portfolio.causes.joined(separator: ","))")")
+        }
+        return out
+    }
+
+    /// The RiskGate's events as they were published on risk.state. (breakers first of all).
+    private func eventLines() -> [String] {
+        guard !riskEvents.isEmpty else { return ["Risk events: none"] }
+        let trips = riskEvents.filter { $0.kind == .breakerTripped }.count
+        var out = ["Risk events \(riskEvents.count) (breaker trips \(trips)):"]
+        for event in riskEvents.sorted(by: { ($0.time, $0.division) < ($1.time, $1.division) }) {
+            let who = event.division.isEmpty ? "portfolio" : event.division
+            out.append("  \(event.time)  \(who.padding(toLength: 12, withPad: " ", startingAt: 0)) \(event.kind.rawValue) \(event.code): \(event.detail)")
+        }
+        return out
     }
 }

@@ -33,7 +33,14 @@ func replayMode(_ env: inout EnvironmentReader) -> ServiceMain.Body {
     let speed = env.double("REPLAY_SPEED", default: 1000, range: 0...1_000_000, "bars per second; 0 = as fast as possible")
     let fromText = env.string("REPLAY_FROM", default: "", "first UTC day to replay (YYYY-MM-DD), inclusive")
     let toText = env.string("REPLAY_TO", default: "", "UTC day to stop before (YYYY-MM-DD), exclusive")
-    let waitFor = env.list("REPLAY_WAIT_FOR_SUBSCRIBERS", default: [], "services whose heartbeats must be seen before replaying")
+    let waitFor = env.list("REPLAY_WAIT_FOR_SUBSCRIBERS", default: [], "services whose heartbeats must be seen before replaying: service or service:N (N distinct instances, e.g. predictor:2 for two models)")
+    var waitCounts: [String: Int] = [:]
+    for entry in waitFor {
+        let parts = entry.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        if parts.count == 1, !parts[0].isEmpty { waitCounts[parts[0]] = max(waitCounts[parts[0]] ?? 0, 1); continue }
+        if parts.count == 2, !parts[0].isEmpty, let n = Int(parts[1]), n >= 1 { waitCounts[parts[0]] = max(waitCounts[parts[0]] ?? 0, n); continue }
+        env.fail("REPLAY_WAIT_FOR_SUBSCRIBERS: \"\(entry)\" is not service or service:N (N ≥ 1)")
+    }
     let settleMs = env.int("REPLAY_SETTLE_MS", default: 500, range: 0...60_000, "uptime a waited-for service must report")
     let waitTimeoutMs = env.int("REPLAY_WAIT_TIMEOUT_MS", default: 60_000, range: 0...3_600_000, "give up waiting after this long and replay anyway")
     var from: Timestamp? = nil, to: Timestamp? = nil
@@ -43,6 +50,7 @@ func replayMode(_ env: inout EnvironmentReader) -> ServiceMain.Body {
     if !file.isEmpty && !FileManager.default.fileExists(atPath: file) { env.fail("REPLAY_FILE=\"\(file)\" does not exist") }
 
     let range = (from ?? Timestamp(nanoseconds: Int64.min))..<(to ?? Timestamp(nanoseconds: Int64.max))
+    let awaited = waitCounts
     return { node in
         let klines: [Kline]
         do {
@@ -53,8 +61,8 @@ func replayMode(_ env: inout EnvironmentReader) -> ServiceMain.Body {
         }
         node.logger.info("replay loaded", metadata: ["replay.klines": "\(klines.count)", "replay.file": "\(file)", "replay.speed": "\(speed)"])
         ServiceMain.status.set("waiting")
-        if !waitFor.isEmpty {
-            await waitForServices(node: node, names: Set(waitFor), settleMs: Int64(settleMs), timeoutMs: waitTimeoutMs)
+        if !awaited.isEmpty {
+            await waitForServices(node: node, counts: awaited, settleMs: Int64(settleMs), timeoutMs: waitTimeoutMs)
         }
         ServiceMain.status.set("replaying")
         var replay = KlineReplay(klines: klines, barsPerSecond: speed)
@@ -88,11 +96,12 @@ func replayMode(_ env: inout EnvironmentReader) -> ServiceMain.Body {
     }
 }
 
-/// Waits until each named service has heartbeated with at least `settleMs` of uptime.
-func waitForServices(node: BusNode, names: Set<String>, settleMs: Int64, timeoutMs: Int) async {
+/// Waits until each named service has heartbeated with at least `settleMs` of uptime, from at
+/// least its count of distinct instances.
+func waitForServices(node: BusNode, counts: [String: Int], settleMs: Int64, timeoutMs: Int) async {
     guard let inbound = try? node.subscribe([Topic.Prefix.heartbeats]) else { return }
     let deadline = WallClock.monotonicNanoseconds() + UInt64(timeoutMs) * 1_000_000
-    let ready = ReadySet()
+    let ready = ReadySet(counts: counts)
     let timeout = Task {
         while WallClock.monotonicNanoseconds() < deadline && !Task.isCancelled { try? await Task.sleep(for: .milliseconds(100)) }
         if !Task.isCancelled { ready.timedOut() }
@@ -100,25 +109,41 @@ func waitForServices(node: BusNode, names: Set<String>, settleMs: Int64, timeout
     await inbound.onReceiveThread {
         for await envelope in inbound {
             if ready.isTimedOut { break }
-            guard case .heartbeat(let hb) = envelope.payload, names.contains(hb.service), hb.uptimeMs >= settleMs else { continue }
-            if ready.insert(hb.service) == names.count { break }
+            guard case .heartbeat(let hb) = envelope.payload, counts[hb.service] != nil, hb.uptimeMs >= settleMs else { continue }
+            if ready.insert(service: hb.service, instance: hb.instance) { break }
         }
     }
     timeout.cancel()
     inbound.close()
+    let names = counts.keys.sorted().map { counts[$0]! > 1 ? "\($0):\(counts[$0]!)" : $0 }
     if ready.isTimedOut {
-        node.logger.warning("replaying without every subscriber", metadata: ["missing": "\(names.subtracting(ready.names).sorted())"])
+        node.logger.warning("replaying without every subscriber", metadata: ["missing": "\(ready.missing)"])
     } else {
-        node.logger.info("subscribers ready", metadata: ["services": "\(names.sorted())"])
+        node.logger.info("subscribers ready", metadata: ["services": "\(names)"])
     }
 }
 
+/// Instances seen per awaited service.
 final class ReadySet: @unchecked Sendable {
     private let lock = NSLock()
-    private var seen: Set<String> = []
+    private let counts: [String: Int]
+    private var seen: [String: Set<String>] = [:]
     private var expired = false
-    func insert(_ name: String) -> Int { lock.lock(); defer { lock.unlock() }; seen.insert(name); return seen.count }
-    var names: Set<String> { lock.lock(); defer { lock.unlock() }; return seen }
+    init(counts: [String: Int]) { self.counts = counts }
+    /// Records a heartbeat; true once every service has its count of instances.
+    func insert(service: String, instance: String) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        seen[service, default: []].insert(instance)
+        return counts.allSatisfy { (seen[$0.key]?.count ?? 0) >= $0.value }
+    }
+    /// Services short of their count, with how many instances were seen.
+    var missing: [String] {
+        lock.lock(); defer { lock.unlock() }
+        return counts.keys.sorted().compactMap { name in
+            let have = seen[name]?.count ?? 0
+            return have >= counts[name]! ? nil : "\(name) (\(have)/\(counts[name]!))"
+        }
+    }
     func timedOut() { lock.lock(); expired = true; lock.unlock() }
     var isTimedOut: Bool { lock.lock(); defer { lock.unlock() }; return expired }
 }

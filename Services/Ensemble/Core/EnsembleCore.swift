@@ -5,9 +5,15 @@ import Foundation
 ///
 /// A bar (symbol, interval, open time) is **complete** when every configured model's prediction
 /// and the bar's feature vector (its close is the reference price) have arrived. It is decided when
-/// it is complete, or when a prediction for a later bar of the same series arrives, whichever comes
-/// first; at most once. Decided bars are forgotten, and every bar before the newest predicted bar
-/// is closed: predictions for them are late and dropped.
+/// it is complete, or once every model has either predicted it or predicted a later bar of the
+/// series (and at least one has moved past it), whichever comes first; at most once. Each model's
+/// predictions arrive in bar order, so a model that predicted a later bar will never predict this
+/// one (a predictor skips a bar whose features it lacks): the decision depends on which messages
+/// exist for the bar, not on which predictor runs ahead. A model that stops predicting (its
+/// predictor is down) would hold the series back: ``Input/timeout`` (the shell sends it when bars
+/// have waited for a lagging model too long in wall time, ``hasLaggingBars``) decides every bar
+/// some model has moved past, with the models present. Decided bars are forgotten and closed:
+/// predictions for them are late and dropped.
 ///
 /// Only predictions close earlier bars, not feature vectors: the vector of bar B+1 takes one hop
 /// fewer than the prediction of bar B (collector → features → ensemble, against collector →
@@ -43,6 +49,9 @@ public struct EnsembleCore: Sendable {
         case prediction(Prediction)
         /// The bar's features: tells that the bar exists and carries its close (`feat.<SYM>.<iv>.`).
         case features(FeatureVector)
+        /// Stop waiting for lagging models: decide every pending bar that some model has already
+        /// moved past, with the predictions present (the missing models are counted).
+        case timeout
     }
 
     /// What the ensemble did with an input.
@@ -147,6 +156,10 @@ public struct EnsembleCore: Sendable {
     private var referenceSigmas: [Int64: Double?] = [:]
     /// Reference open times in arrival order, to bound ``referenceSigmas``.
     private var referenceOrder: [Int64] = []
+    /// Per series and model: the newest bar (open time) the model predicted.
+    private var latestPrediction: [SeriesKey: [String: Timestamp]] = [:]
+    /// Per series: models a timeout gave up on; waited for again from their next prediction.
+    private var downModels: [SeriesKey: Set<String>] = [:]
     /// Per series and model: how many consecutive decided bars lacked the model's prediction.
     private var consecutiveMisses: [SeriesKey: [String: Int]] = [:]
     /// Per model: decided bars that lacked its prediction (for heartbeat counters).
@@ -181,6 +194,28 @@ public struct EnsembleCore: Sendable {
             return receive(prediction)
         case .features(let vector):
             return receive(vector)
+        case .timeout:
+            var outputs: [Output] = []
+            let keys = series.keys.sorted { ($0.symbol, $0.intervalMilliseconds) < ($1.symbol, $1.intervalMilliseconds) }
+            for key in keys {
+                guard let newest = latestPrediction[key]?.values.max() else { continue }
+                if let first = series[key]?.pending.first, first.bar.openTime < newest {
+                    let latest = latestPrediction[key] ?? [:]
+                    for model in modelNamesInOrder where first.probabilities[model] == nil {
+                        if latest[model].map({ $0 <= first.bar.openTime }) ?? true { downModels[key, default: []].insert(model) }
+                    }
+                }
+                closeBars(before: newest, of: key, into: &outputs)
+            }
+            return outputs
+        }
+    }
+
+    /// Whether some bar waits for a model that others have moved past (the shell times this out).
+    public var hasLaggingBars: Bool {
+        series.contains { key, state in
+            guard let first = state.pending.first, let newest = latestPrediction[key]?.values.max() else { return false }
+            return first.bar.openTime < newest
         }
     }
 
@@ -203,15 +238,19 @@ public struct EnsembleCore: Sendable {
         guard p.isFinite, p >= 0, p <= 1 else { return [.ignored(prediction, .invalidProbability)] }
         var outputs: [Output] = []
         let key = SeriesKey(prediction.bar)
-        // A prediction for this bar closes every earlier bar of the series.
-        closeBars(before: prediction.bar.openTime, of: key, into: &outputs)
-        guard let index = open(prediction.bar, into: &outputs) else { return [.late(prediction)] }
+        let previous = latestPrediction[key]?[prediction.model]
+        if previous == nil || previous! < prediction.bar.openTime {
+            latestPrediction[key, default: [:]][prediction.model] = prediction.bar.openTime
+        }
+        downModels[key]?.remove(prediction.model)
+        guard let index = open(prediction.bar, into: &outputs) else { return outputs + [.late(prediction)] }
         if series[key]!.pending[index].probabilities[prediction.model] != nil {
             outputs.append(.duplicate(prediction))
+            decideReady(key, into: &outputs)
             return outputs
         }
         series[key]!.pending[index].probabilities[prediction.model] = p
-        decideIfComplete(key, index: index, into: &outputs)
+        decideReady(key, into: &outputs)
         return outputs
     }
 
@@ -234,16 +273,13 @@ public struct EnsembleCore: Sendable {
             // A repeated vector for the bar is ignored: the first one prices it.
             if series[key]!.pending[index].close == nil {
                 series[key]!.pending[index].close = vector.close
-                decideIfComplete(key, index: index, into: &outputs)
+                decideReady(key, into: &outputs)
             }
         }
         if isReference {
             // Bars of other series that waited for this σ, in series order (deterministic).
             let waiting = series.keys.filter { $0 != SeriesKey(vector.bar) }.sorted { ($0.symbol, $0.intervalMilliseconds) < ($1.symbol, $1.intervalMilliseconds) }
-            for key in waiting {
-                guard let index = series[key]?.pending.firstIndex(where: { referenceOpen(for: $0.bar) == vector.bar.openTime.milliseconds }) else { continue }
-                decideIfComplete(key, index: index, into: &outputs)
-            }
+            for key in waiting { decideReady(key, into: &outputs) }
         }
         return outputs
     }
@@ -296,17 +332,34 @@ public struct EnsembleCore: Sendable {
         return insertAt >= 0 ? insertAt : nil
     }
 
-    private mutating func decideIfComplete(_ key: SeriesKey, index: Int, into outputs: inout [Output]) {
-        guard let pending = series[key]?.pending[index],
-              pending.close != nil,
-              pending.probabilities.count == modelsByName.count,
-              !configuration.routes || referenceSigmas[referenceOpen(for: pending.bar)] != nil
-        else { return }
-        // Earlier bars still pending (waiting for a vector or a model) are decided first, in order.
-        let decided = Array(series[key]!.pending[...index])
-        series[key]!.pending.removeFirst(index + 1)
-        series[key]!.closedBefore = pending.bar.next.openTime
-        for bar in decided { outputs.append(decide(bar)) }
+    /// Decides the series' pending bars from the oldest while each is ready: its vector (the
+    /// close) and, in route modes, its reference σ have arrived, and every model has predicted it,
+    /// or some model has predicted a later bar and every awaited model has predicted it or a later
+    /// bar. Awaited: every configured model that a timeout has not given up on (a model that never
+    /// speaks, like a sequence model not deployed yet, holds the series back once, until the first
+    /// timeout, and then no more until it speaks). The oldest bar that is not ready holds the ones
+    /// behind it (``Input/timeout`` releases it).
+    private mutating func decideReady(_ key: SeriesKey, into outputs: inout [Output]) {
+        guard var state = series[key] else { return }
+        let latest = latestPrediction[key] ?? [:]
+        let down = downModels[key] ?? []
+        var decided: [PendingBar] = []
+        while let first = state.pending.first {
+            guard first.close != nil,
+                  !configuration.routes || referenceSigmas[referenceOpen(for: first.bar)] != nil else { break }
+            let open = first.bar.openTime
+            let complete = first.probabilities.count == modelsByName.count
+            let passed = latest.values.contains { $0 > open } && modelNamesInOrder.allSatisfy { model in
+                if down.contains(model) || first.probabilities[model] != nil { return true }
+                return latest[model].map { $0 > open } ?? false
+            }
+            guard complete || passed else { break }
+            decided.append(first)
+            state.pending.removeFirst()
+            state.closedBefore = max(state.closedBefore, Timestamp(milliseconds: open.milliseconds + 1))
+        }
+        series[key] = state
+        for pending in decided { outputs.append(decide(pending)) }
     }
 
     /// The decision for one bar, from what arrived for it; counts the models it lacked.

@@ -27,6 +27,7 @@ await ServiceMain.run(service: "ensemble") { env in
     let vetoThreshold = env.double("VETO_THRESHOLD", default: 0.5, range: 0...1, "low models' weighted probability above which entries are vetoed")
     let exitText = env.string("EXIT_THRESHOLD", default: "0.6", "low models' weighted probability above which the bar is an exit signal (none = never)")
     let stackPath = env.string("STACK_MODEL", default: "", "stack mode: a registry version directory of the logistic-regression meta-model")
+    let waitMs = env.int("ENSEMBLE_WAIT_MS", default: 2000, range: 10...600_000, "how long a bar waits for a model that lags behind the others (wall clock) before it is decided without it")
     let staleAfter = env.int("STALE_AFTER_BARS", default: 3, range: 1...10_000, "a model missing this many consecutive bars is named stale")
 
     var models: [EnsembleCore.Configuration.Model] = []
@@ -68,7 +69,6 @@ await ServiceMain.run(service: "ensemble") { env in
         }
     }
     return { node in
-        var core = EnsembleCore(configuration: configuration)
         var subscribed = symbols
         if configuration.routes, !symbols.isEmpty, !symbols.contains(router.referenceSymbol) { subscribed.append(router.referenceSymbol) }
         let prefixes = subscribed.isEmpty
@@ -76,8 +76,14 @@ await ServiceMain.run(service: "ensemble") { env in
             : subscribed.flatMap { ["\(Topic.Prefix.predictions)\($0).", "\(Topic.Prefix.features)\($0)."] }
         let inbound = try node.subscribe(prefixes)
         ServiceMain.status.set("running mode=\(configuration.mode.rawValue)")
-        var reportedMissing: [String: Int] = [:]
-        var reportedStale: [String] = []
+        let shell = EnsembleShell(core: EnsembleCore(configuration: configuration), node: node)
+        let waitNanoseconds = UInt64(waitMs) * 1_000_000
+        let ticker = Task.detached {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(max(10, min(250, waitMs / 4))))
+                shell.tick(waitNanoseconds: waitNanoseconds)
+            }
+        }
         await inbound.onReceiveThread {
             for await envelope in inbound {
                 let input: EnsembleCore.Input
@@ -100,34 +106,9 @@ await ServiceMain.run(service: "ensemble") { env in
                     node.drop(reason: "invalid_payload", detail: "\(error)")
                     continue
                 }
-                for output in core.handle(input, now: now) {
-                    switch output {
-                    case .signal(let signal):
-                        node.publish(.signal(Quorum_V1_EnsembleSignal(signal)), topic: Topic.signal(symbol: signal.bar.symbol, interval: signal.bar.interval.name),
-                                     eventTime: signal.bar.closeTime, traceID: envelope.header.traceID,
-                                     causationID: envelope.causationID)
-                        node.counters.increment(signal.action == .exit ? "exit_signals" : "signals")
-                    case .noSignal(let decision):
-                        node.counters.increment("no_signal_\(decision.reason.rawValue)")
-                    case .duplicate:
-                        node.counters.increment("duplicate_predictions")
-                    case .ignored(_, let reason):
-                        node.counters.increment("ignored_\(reason.rawValue)")
-                    case .late:
-                        node.counters.increment("late_predictions")
-                    }
-                }
-                // Missing and stale predictors: counted per model, the stale ones named in the heartbeat.
-                for (model, count) in core.missingCounts where count > reportedMissing[model, default: 0] {
-                    node.counters.increment("missing_\(model)", by: UInt64(count - reportedMissing[model, default: 0]))
-                    reportedMissing[model] = count
-                }
-                let stale = core.staleModels
-                if stale != reportedStale {
-                    reportedStale = stale
-                    ServiceMain.status.set("running mode=\(configuration.mode.rawValue)" + (stale.isEmpty ? "" : " stale=\(stale.joined(separator: ","))"))
-                }
+                shell.handle(input, now: now, traceID: envelope.header.traceID, causationID: envelope.causationID)
             }
         }
+        ticker.cancel()
     }
 }

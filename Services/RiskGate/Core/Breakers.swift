@@ -386,11 +386,14 @@ public struct Breakers: Sendable, Hashable, Codable {
         let weekChanged = newWeek != week
         if weekChanged { closeWeek(at: dayStart, newWeek: newWeek) }
         let haltsBefore = divisions.map { Self.state(of: causes(for: $0.rules.name)) == .halted }
+        // A day breaker ends when its day does, even when event time next moves days later (a
+        // division without signals for a while): the event carries the day's end, not the jump's.
+        let dayEnd = Timestamp(milliseconds: (current + 1) * 86_400_000)
         day = newDay
         week = newWeek
         for (i, d) in divisions.enumerated() {
             if let tripped = d.dailyTrippedDay, tripped == current {
-                emit(.breakerCleared, d.rules.name, Cause.dailyLossBreaker.rawValue, dayStart, "a new UTC day")
+                emit(.breakerCleared, d.rules.name, Cause.dailyLossBreaker.rawValue, dayEnd, "a new UTC day")
             }
             if weekChanged, let paused = d.weeklyPausedWeek, paused < newWeek {
                 divisions[i].weeklyPausedWeek = nil
@@ -399,7 +402,7 @@ public struct Breakers: Sendable, Hashable, Codable {
         }
         if let halted = portfolioHaltDay, halted == current {
             portfolioHaltDay = nil
-            emit(.breakerCleared, "", Cause.portfolioLossHalt.rawValue, dayStart, "a new UTC day")
+            emit(.breakerCleared, "", Cause.portfolioLossHalt.rawValue, dayEnd, "a new UTC day")
         }
         startRecoveries(wasHalted: haltsBefore, at: dayStart)
         startDay(equities: equities, portfolio: portfolio)
