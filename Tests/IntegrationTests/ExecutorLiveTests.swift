@@ -327,7 +327,8 @@ final class LiveExecutorHarness: @unchecked Sendable {
     }
 
     @discardableResult
-    func startExecutor(instance: String, crashAt: String? = nil, pollMs: Int = 50, exitMode: String = "limit+watch") throws -> ServiceProcess {
+    func startExecutor(instance: String, crashAt: String? = nil, pollMs: Int = 50, exitMode: String = "limit+watch",
+                       environment extra: [String: String] = [:]) throws -> ServiceProcess {
         var environment = [
             "BUS_PUB_ENDPOINT": frontend, "BUS_SUB_ENDPOINT": backend, "SERVICE_INSTANCE": instance,
             "HEARTBEAT_INTERVAL_MS": "200", "LOG_LEVEL": "info", "DATA_DIR": directory.appendingPathComponent("data").path,
@@ -336,6 +337,7 @@ final class LiveExecutorHarness: @unchecked Sendable {
             "POLL_MS": String(pollMs), "SYMBOLS": "BTCUSDT,FOOUSDT",
         ]
         if let crashAt { environment["EXECUTOR_CRASH_AT"] = crashAt }
+        environment.merge(extra) { _, new in new }
         let process = try ServiceProcess(name: instance, executable: RepositoryPaths.executable("quorum-executor"), environment: environment, logDirectory: directory)
         processes[instance] = process
         return process

@@ -1,0 +1,50 @@
+import Binance
+import Domain
+
+/// The user-data stream's entry points into the live order path (``UserDataFills``). Every one
+/// holds the trader's operation lock, like a poll, so an event never interleaves with a request in
+/// flight, and goes through the same ``OrderProgress`` as the REST answers.
+extension LiveTrader {
+    /// An `executionReport`: applied to the order it names (by client order id, else by Binance's
+    /// order id). Events of orders that are not ours (placed by hand, another program) are counted
+    /// and left alone.
+    func streamed(_ report: ExecutionReportEvent) async {
+        await acquire()
+        defer { release() }
+        var observation = OrderObservation(report)
+        guard let record = orders[observation.clientOrderID]
+            ?? orders.values.first(where: { $0.exchangeOrderID == report.orderID && $0.spec.symbol == report.symbol })
+        else {
+            node.counters.increment("user_data_foreign_events")
+            return
+        }
+        observation.clientOrderID = record.clientOrderID
+        await apply(observation, to: record)
+    }
+
+    /// A `listStatus`: once the list is ALL_DONE every leg has ended, so a leg the journal still
+    /// has open missed its event. It is queried if that event does not follow within the fallback
+    /// interval (Binance does not promise the list's status comes after its orders' reports).
+    func streamedList(listClientOrderID: String, listOrderStatus: String) async {
+        guard listOrderStatus == "ALL_DONE" else { return }
+        for leg in orders.values where leg.listClientOrderID == listClientOrderID && !leg.state.isTerminal {
+            userData?.expectIfIdle(leg.clientOrderID)
+        }
+    }
+
+    /// One round with the stream up: orders without an answer are resolved (always by REST), the
+    /// `overdue` ones (no event since we changed them) are queried, and positions move on (exits a
+    /// crash left out, expired LIMIT entries, watched stops). Open orders that are merely resting
+    /// are left to the stream (and the safety poll).
+    func pollStreaming(overdue: Set<String>) async {
+        await acquire()
+        defer { release() }
+        var due: Set<String> = []
+        for id in overdue {
+            if let order = orders[id], !order.state.isTerminal { due.insert(id) } else { userData?.forget(id) }
+        }
+        if !due.isEmpty { node.counters.increment("fallback_queries", by: UInt64(due.count)) }
+        await advanceOrders { $0.state.isUnresolved || due.contains($0.clientOrderID) }
+        await advancePositions()
+    }
+}
