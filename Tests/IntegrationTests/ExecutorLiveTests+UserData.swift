@@ -132,7 +132,27 @@ extension Integration {
               .map { "\($0)=\(c[$0] ?? 0)" }.joined(separator: " "))
         #expect((c["user_data_execution_reports"] ?? 0) == 0, "the simulator should have dropped every event")
         #expect((c["fallback_queries"] ?? 0) >= 1 && (c["order_updates_query"] ?? 0) >= 1, "\(c)")
-        try await Self.expectNothingDoubledOrLost(h, [a], before: before)
+        #expect((c["rest_trade_queries"] ?? 0) >= 1, "the take-profit's commissions come from myTrades: \(c)")
+
+        // Events again, but the first one after B's exits rest is lost: the stop's EXPIRED when
+        // the take-profit fills. The list's ALL_DONE and the take-profit's trade still come; the
+        // leg the journal has open is queried after the fallback interval.
+        try await h.simAdmin("/sim/faults", method: "DELETE")
+        let b = try await Self.quickTakeProfit(h)
+        try await h.publishUntilAcked(b)
+        try await poll("B's take-profit confirmed by the stream", timeout: 20) {
+            let c = counters(h, "executor-1")
+            return try h.exitsOpen(b.id) && (c["user_data_list_status"] ?? 0) >= 1 && (c["user_data_execution_reports"] ?? 0) >= 4
+        }
+        let queriesBefore = counters(h, "executor-1")["fallback_queries"] ?? 0
+        let streamedBefore = counters(h, "executor-1")["order_updates_stream"] ?? 0
+        try await h.fault(["dropUserDataEvents": 1])
+        _ = try await Self.runToExit(h, b, instance: "executor-1") { executor.log }
+        try await poll("B's exit counted", timeout: 10) { (counters(h, "executor-1")["fills_live_take_profit"] ?? 0) >= 2 }
+        let c2 = counters(h, "executor-1")
+        #expect((c2["order_updates_stream"] ?? 0) > streamedBefore, "the take-profit's fill comes from the stream: \(c2)")
+        #expect((c2["fallback_queries"] ?? 0) > queriesBefore, "the stop's expiry comes from a fallback query: \(c2)")
+        try await Self.expectNothingDoubledOrLost(h, [a, b], before: before)
         #expect(executor.isRunning)
     }
 
@@ -162,10 +182,10 @@ extension Integration {
 }
 
 extension LiveExecutorHarness {
-    /// A POST to the simulator's admin API with a raw JSON body.
-    func simAdmin(_ path: String, body: String) async throws {
+    /// A request to the simulator's admin API with a raw JSON body.
+    func simAdmin(_ path: String, method: String = "POST", body: String = "") async throws {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(simPort)\(path)")!)
-        request.httpMethod = "POST"
+        request.httpMethod = method
         request.httpBody = Data(body.utf8)
         request.setValue("application/json", forHTTPHeaderField: "content-type")
         _ = try await URLSession.shared.data(for: request)

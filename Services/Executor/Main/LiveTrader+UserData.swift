@@ -20,13 +20,22 @@ extension LiveTrader {
         }
         observation.clientOrderID = record.clientOrderID
         await apply(observation, to: record)
+        // One leg of a list ended (filled, or expired by its sibling's trigger): the others end
+        // with it, and their events should follow.
+        if let list = record.listClientOrderID, orders[record.clientOrderID]?.state.isTerminal == true { expectOpenLegs(of: list) }
     }
 
     /// A `listStatus`: once the list is ALL_DONE every leg has ended, so a leg the journal still
-    /// has open missed its event. It is queried if that event does not follow within the fallback
-    /// interval (Binance does not promise the list's status comes after its orders' reports).
+    /// has open missed its event, or its event is still to come (Binance does not promise the
+    /// list's status after its orders' reports; the simulator sends it before the filling trade).
+    /// It is queried if no event about it follows within the fallback interval.
     func streamedList(listClientOrderID: String, listOrderStatus: String) async {
         guard listOrderStatus == "ALL_DONE" else { return }
+        expectOpenLegs(of: listClientOrderID)
+    }
+
+    /// The list's legs the journal still has open await their events (queried if none comes).
+    private func expectOpenLegs(of listClientOrderID: String) {
         for leg in orders.values where leg.listClientOrderID == listClientOrderID && !leg.state.isTerminal {
             userData?.expectIfIdle(leg.clientOrderID)
         }
