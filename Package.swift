@@ -215,6 +215,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The live Executor's shell (the executable module, @testable): fills from the stream and the polls.
+        .testTarget(
+            name: "ExecutorTests",
+            dependencies: ["quorum-executor", "ExecutorCore", "Binance", "BinanceClient", "Runtime", "Domain", "TestKit",
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Domain", "TestKit", "Bus", "Wire", "Research", "Binance", "BinanceClient", "ControlAuth", .product(name: "GRDB", package: "GRDB.swift"),

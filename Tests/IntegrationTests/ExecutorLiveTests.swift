@@ -107,7 +107,12 @@ extension Integration {
         #expect(executor.isRunning)
 
         // The mode is in the heartbeat; the keys are nowhere: logs, heartbeats, journal.
-        try await poll("a live heartbeat", timeout: 10) { h.bus.heartbeat("executor-1")?.counters["mode_live"] == 1 }
+        // ...with its fills from the user-data stream (USER_DATA=ws, the default), and healthy.
+        try await poll("a live heartbeat on the stream", timeout: 10) {
+            let hb = h.bus.heartbeat("executor-1")
+            return hb?.counters["mode_live"] == 1 && hb?.counters["user_data_up"] == 1 && hb?.status == "ok"
+        }
+        #expect((h.bus.heartbeat("executor-1")?.counters["user_data_execution_reports"] ?? 0) > 0)
         executor.stop()
         let journalBytes = try Data(contentsOf: URL(fileURLWithPath: h.journalPath)) + ((try? Data(contentsOf: URL(fileURLWithPath: h.journalPath + "-wal"))) ?? Data())
         for secret in [LiveExecutorHarness.apiKey, LiveExecutorHarness.apiSecret] {
@@ -327,7 +332,8 @@ final class LiveExecutorHarness: @unchecked Sendable {
     }
 
     @discardableResult
-    func startExecutor(instance: String, crashAt: String? = nil, pollMs: Int = 50, exitMode: String = "limit+watch") throws -> ServiceProcess {
+    func startExecutor(instance: String, crashAt: String? = nil, pollMs: Int = 50, exitMode: String = "limit+watch",
+                       environment extra: [String: String] = [:]) throws -> ServiceProcess {
         var environment = [
             "BUS_PUB_ENDPOINT": frontend, "BUS_SUB_ENDPOINT": backend, "SERVICE_INSTANCE": instance,
             "HEARTBEAT_INTERVAL_MS": "200", "LOG_LEVEL": "info", "DATA_DIR": directory.appendingPathComponent("data").path,
@@ -336,6 +342,7 @@ final class LiveExecutorHarness: @unchecked Sendable {
             "POLL_MS": String(pollMs), "SYMBOLS": "BTCUSDT,FOOUSDT",
         ]
         if let crashAt { environment["EXECUTOR_CRASH_AT"] = crashAt }
+        environment.merge(extra) { _, new in new }
         let process = try ServiceProcess(name: instance, executable: RepositoryPaths.executable("quorum-executor"), environment: environment, logDirectory: directory)
         processes[instance] = process
         return process

@@ -14,8 +14,9 @@ import Wire
 /// the request) → request sent → answer (filled / resting / rejected, or UNKNOWN on a timeout, 5xx
 /// or transport error: then the order is queried by client order id before anything is resent, and
 /// only Binance's -2013 "no such order" makes a resend with the same id safe) → journal updated →
-/// exit orders journaled and sent the same way → fills (REST polling through ``FillSource``) →
-/// exit report with the round trip's P&L.
+/// exit orders journaled and sent the same way → fills (user-data stream events through
+/// ``UserDataFills``, REST polling through ``FillSource`` as the fallback; both merged by
+/// ``OrderProgress``) → exit report with the round trip's P&L.
 ///
 /// Every step after a crash resumes from the journal (``reconcile()``), so an order is never sent
 /// twice (the client id is the idempotency key, and a journaled order is looked up before it is
@@ -35,10 +36,12 @@ actor LiveTrader {
     let node: BusNode
     let settings: LiveSettings
     let crash: CrashHook
+    /// The user-data stream's bookkeeping (nil: REST polling only): which orders await an event.
+    let userData: UserDataFills?
 
-    private var filters: [String: SymbolFilters] = [:]
+    var filters: [String: SymbolFilters] = [:]
     private var bands: [String: PercentPriceBand] = [:]
-    private var orders: [String: OrderRecord] = [:]
+    var orders: [String: OrderRecord] = [:]
     private var intents: [IntentID: TradeIntent] = [:]
     private var acked: Set<IntentID> = []
     /// Reports already journaled ("<intent id>/<leg>"): a report a crash interrupted is made on
@@ -52,7 +55,7 @@ actor LiveTrader {
     private var busy = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
-    private func acquire() async {
+    func acquire() async {
         if !busy {
             busy = true
             return
@@ -60,11 +63,13 @@ actor LiveTrader {
         await withCheckedContinuation { waiters.append($0) }
     }
 
-    private func release() {
+    func release() {
         if waiters.isEmpty { busy = false } else { waiters.removeFirst().resume() }
     }
 
-    init(client: BinanceRESTClient, fills: any FillSource, journal: Journal, node: BusNode, settings: LiveSettings, crash: CrashHook) {
+    init(client: BinanceRESTClient, fills: any FillSource, journal: Journal, node: BusNode, settings: LiveSettings, crash: CrashHook,
+         userData: UserDataFills? = nil) {
+        self.userData = userData
         self.client = client
         self.fills = fills
         self.journal = journal
@@ -218,10 +223,11 @@ actor LiveTrader {
             let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
             logger.debug("order request sent", metadata: ["order.client_id": "\(record.clientOrderID)", "latency.intent_to_send_us": "\(micros)"])
         }
+        userData?.expect(record.clientOrderID)
         do throws(BinanceClientError) {
             let order = try await client.newOrder(record.spec.parameters)
             crash.reach(record.leg == .entry ? .sent : .exitSent)
-            await apply(order, to: record, fills: order.fills)
+            await apply(order, to: record, fills: order.fills, source: .answer)
         } catch {
             await failed(record, error)
         }
@@ -243,11 +249,13 @@ actor LiveTrader {
             ("belowTimeInForce", "GTC"), ("belowClientOrderId", sl.clientOrderID), ("newOrderRespType", "RESULT"),
         ]
         node.counters.increment("orders_sent", by: 2)
+        userData?.expect(takeProfit.clientOrderID)
+        userData?.expect(stop.clientOrderID)
         do throws(BinanceClientError) {
             let list = try await client.newOCO(params)
             crash.reach(.exitSent)
             for report in list.orderReports {
-                if let record = orders[report.clientOrderID] { await apply(report, to: record, fills: nil) }
+                if let record = orders[report.clientOrderID] { await apply(report, to: record, fills: nil, source: .answer) }
             }
         } catch {
             await failed(takeProfit, error)
@@ -341,36 +349,33 @@ actor LiveTrader {
     // MARK: - Answers
 
     /// Stores Binance's view of an order and acts on what changed.
-    private func apply(_ order: BinanceOrder, to record: OrderRecord, fills given: [OrderFill]?) async {
-        var r = orders[record.clientOrderID] ?? record
-        let before = r
-        r.exchangeOrderID = order.orderID
-        r.state = Self.state(order.status) ?? r.state
-        r.executedQuantity = order.executedQuantity ?? r.executedQuantity
-        r.cumulativeQuote = order.cumulativeQuoteQuantity ?? r.cumulativeQuote
-        r.updatedAt = order.transactTime ?? order.updateTime ?? WallClock.now()
-        if r.executedQuantity != before.executedQuantity || (r.state != before.state && r.executedQuantity > .zero) {
-            let filters = filters[r.spec.symbol]
-            var base = Decimal8.zero
-            var quote = Decimal8.zero
-            if let given, !given.isEmpty {
-                for fill in given {
-                    if fill.commissionAsset == filters?.baseAsset { base += fill.commission } else if fill.commissionAsset == filters?.quoteAsset { quote += fill.commission }
+    private func apply(_ order: BinanceOrder, to record: OrderRecord, fills given: [OrderFill]?, source: OrderObservation.Source = .query) async {
+        await apply(OrderObservation(order, source: source, fills: given), to: record)
+    }
+
+    /// Moves an order's row forward by an observation (an answer, a query, a stream event: see
+    /// ``OrderProgress``), stores it and acts on what changed. A late or repeated observation changes nothing.
+    func apply(_ observation: OrderObservation, to record: OrderRecord) async {
+        let current = orders[record.clientOrderID] ?? record
+        let filters = filters[current.spec.symbol]
+        guard case .updated(var r, let needsTrades) = OrderProgress.merge(current, observation, baseAsset: filters?.baseAsset, quoteAsset: filters?.quoteAsset) else { return }
+        if needsTrades {
+            do {
+                let trades = try await fills.trades(symbol: r.spec.symbol, orderID: observation.exchangeOrderID)
+                guard let summed = OrderProgress.withTrades(r, trades, baseAsset: filters?.baseAsset, quoteAsset: filters?.quoteAsset) else {
+                    node.counters.increment("trades_incomplete")
+                    return  // keep the old row; the next poll or event tries again
                 }
-            } else if r.executedQuantity > .zero {
-                do {
-                    for trade in try await fills.trades(symbol: r.spec.symbol, orderID: order.orderID) {
-                        if trade.commissionAsset == filters?.baseAsset { base += trade.commission } else if trade.commissionAsset == filters?.quoteAsset { quote += trade.commission }
-                    }
-                } catch {
-                    node.counters.increment("queries_failed")
-                    return  // keep the old row; the poll tries again
-                }
+                r = summed
+            } catch {
+                node.counters.increment("queries_failed")
+                return  // keep the old row; the poll tries again
             }
-            r.commissionBase = base
-            r.commissionQuote = quote
+            // The actor may have applied a newer observation while the trades were fetched.
+            if let latest = orders[r.clientOrderID], latest != current { return await apply(observation, to: latest) }
         }
-        guard r != before else { return }
+        node.counters.increment("order_updates_\(observation.source.rawValue)")
+        if r.state.isTerminal { userData?.forget(r.clientOrderID) }
         await store(r)
         if r.leg == .entry { crash.reach(.updated) }
         await consequences(of: r)
@@ -527,9 +532,10 @@ actor LiveTrader {
         guard var tp = orders[ClientOrderID.make(intent.id, .takeProfit)], !hasOrder(intent.id, .stop),
               let filters = filters[intent.bar.symbol] else { return }
         if tp.state == .open {
+            userData?.expect(tp.clientOrderID)
             do {
                 let canceled = try await client.cancelOrder(symbol: tp.spec.symbol, clientOrderID: tp.clientOrderID)
-                await apply(canceled, to: tp, fills: nil)
+                await apply(canceled, to: tp, fills: nil, source: .answer)
             } catch {
                 // -2011 (already filled or gone) or unknown: look it up and decide on the next poll.
                 if let found = try? await fills.order(symbol: tp.spec.symbol, clientOrderID: tp.clientOrderID) { await apply(found, to: tp, fills: nil) }
@@ -567,8 +573,9 @@ actor LiveTrader {
         await advancePositions()
     }
 
-    private func advanceOrders() async {
-        let pending = orders.values.filter { !$0.state.isTerminal }.sorted { ($0.updatedAt, $0.clientOrderID) < ($1.updatedAt, $1.clientOrderID) }
+    /// Queries (or resolves) every order not known to be finished, or only those `include` picks.
+    func advanceOrders(where include: (OrderRecord) -> Bool = { _ in true }) async {
+        let pending = orders.values.filter { !$0.state.isTerminal && include($0) }.sorted { ($0.updatedAt, $0.clientOrderID) < ($1.updatedAt, $1.clientOrderID) }
         for record in pending {
             guard let current = orders[record.clientOrderID], !current.state.isTerminal else { continue }
             if current.state.isUnresolved {
@@ -587,14 +594,15 @@ actor LiveTrader {
 
     /// Positions whose next step a crash interrupted (entry filled but no exits, a watched stop
     /// whose take-profit is cancelled but whose market sell is missing), and watched stops.
-    private func advancePositions() async {
+    func advancePositions() async {
         var prices: [String: Price] = [:]
         for intent in intents.values.sorted(by: { $0.id < $1.id }) {
             // A resting LIMIT entry past the intent's expiry is cancelled (what filled is kept and exits).
             if let entry = orders[ClientOrderID.make(intent.id, .entry)], entry.state == .open, WallClock.now() > intent.expiresAt {
                 node.counters.increment("entries_expired")
+                userData?.expect(entry.clientOrderID)
                 if let canceled = try? await client.cancelOrder(symbol: entry.spec.symbol, clientOrderID: entry.clientOrderID) {
-                    await apply(canceled, to: entry, fills: nil)
+                    await apply(canceled, to: entry, fills: nil, source: .answer)
                 }
                 continue
             }

@@ -26,7 +26,12 @@ await ServiceMain.run(service: "executor") { env in
     let exitText = env.string("EXIT_MODE", default: "oco", "live exits: oco (LIMIT_MAKER + STOP_LOSS_LIMIT list) | limit+watch (take-profit LIMIT, stop watched)")
     let slippage = env.decimal("STOP_LIMIT_SLIPPAGE", default: Decimal8("0.005")!, range: Decimal8.zero...Decimal8("0.5")!, "STOP_LOSS_LIMIT price = stop × (1 − this)")
     let maxNotional = env.decimal("MAX_ORDER_NOTIONAL", default: .zero, range: Decimal8.zero...Decimal8(1_000_000_000), "largest live entry notional (0 = filters only)")
-    let pollMs = env.int("POLL_MS", default: 500, range: 10...60_000, "live: REST polling period for open orders and watched stops")
+    let pollMs = env.int("POLL_MS", default: 500, range: 10...60_000, "live: REST polling period (USER_DATA=poll or the stream down) and of the watched stops")
+    let userDataText = env.string("USER_DATA", default: "ws", "live fills: ws (user-data stream, REST polling as fallback) | poll (REST polling only)")
+    let wsAPIURL = env.string("WS_API_URL", default: "", "live: WebSocket API URL of the user-data stream (empty: derived from BINANCE)")
+    let fallbackMs = env.int("POLL_FALLBACK_MS", default: 3000, range: 10...600_000, "live, stream up: an order we placed or cancelled with no event for this long is queried by REST")
+    let safetyMs = env.int("SAFETY_POLL_MS", default: 30_000, range: 100...3_600_000, "live, stream up: every open order is queried this often anyway")
+    let apiErrorThreshold = env.int("API_ERRORS_DEGRADED", default: 10, range: 0...1_000_000, "live: more API errors than this in the last minute make the heartbeat degraded")
     let clockSync = env.bool("BINANCE_CLOCK_SYNC", default: true, "live: measure Binance's clock offset at start (off: sign with the local clock)")
     let shadowFills = env.string("SHADOW_FILLS", default: "kline", "paper fills: kline (next kline's open; the demo's) | book (walk the md.book. levels)")
     if shadowFills != "kline" && shadowFills != "book" { env.fail("SHADOW_FILLS=\(shadowFills): expected kline or book") }
@@ -39,6 +44,9 @@ await ServiceMain.run(service: "executor") { env in
     if entryKind != .market && entryKind != .limit { env.fail("ENTRY_TYPE=\(entryText): expected MARKET or LIMIT") }
     let exitMode = LiveSettings.ExitMode(rawValue: exitText)
     if exitMode == nil { env.fail("EXIT_MODE=\(exitText): expected oco or limit+watch") }
+    let useStream = userDataText == "ws"
+    if userDataText != "ws" && userDataText != "poll" { env.fail("USER_DATA=\(userDataText): expected ws or poll") }
+    if !wsAPIURL.isEmpty && !wsAPIURL.hasPrefix("ws://") && !wsAPIURL.hasPrefix("wss://") { env.fail("WS_API_URL=\(wsAPIURL): expected a ws:// or wss:// URL") }
     let crash = CrashHook(specification: crashText)
     if crash == nil { env.fail("EXECUTOR_CRASH_AT=\(crashText): expected <phase>:<n> with phase in \(CrashHook.Phase.allCases.map(\.rawValue))") }
     let isLive: Bool
@@ -71,28 +79,36 @@ await ServiceMain.run(service: "executor") { env in
 
         let trader: LiveTrader?
         let client: BinanceRESTClient?
+        var background: [Task<Void, Never>] = []
         if case .live(let credentials) = mode, let endpoints {
             let rest = BinanceRESTClient(endpoints: endpoints, credentials: credentials, logger: node.logger)
             client = rest
             if clockSync { try await rest.synchronizeClock() }
-            let live = LiveTrader(client: rest, fills: PollingFillSource(client: rest), journal: journal, node: node, settings: settings, crash: crash)
-            // Reconcile before accepting any intent.
+            // The user-data stream first: subscribed before reconciliation, no fill falls between them.
+            let userData = useStream ? UserDataFills(counters: node.counters, logger: node.logger) : nil
+            if let userData {
+                let url = wsAPIURL.isEmpty ? BinanceUserDataClient.webSocketAPIURL(for: endpoints) : wsAPIURL
+                let stream = UserDataFills.client(credentials: credentials, url: url, rest: rest, logger: node.logger)
+                background.append(userData.connect(stream))
+                let up = await userData.waitUntilUp(timeout: .seconds(5))
+                node.logger.notice(up ? "fills from the user-data stream" : "user-data stream not up yet: polling until it is",
+                                   metadata: ["binance.ws_api": "\(url)"])
+            }
+            let live = LiveTrader(client: rest, fills: PollingFillSource(client: rest, counters: node.counters), journal: journal, node: node,
+                                  settings: settings, crash: crash, userData: userData)
+            // Reconcile before accepting any intent (it polls everything: no resync needed for what came before).
+            _ = userData?.takeResync()
             try await live.reconcile(liveIntents: intents.filter { !$0.shadow && !finished.contains($0.id) })
+            if let userData { background.append(userData.consume(into: live)) }
+            let schedule = FillSchedule(pollInterval: .milliseconds(pollMs), fallbackAfter: .milliseconds(fallbackMs),
+                                        safetyInterval: .milliseconds(safetyMs), apiErrorThreshold: apiErrorThreshold)
+            background.append(schedule.start(trader: live, userData: userData, rest: rest, node: node))
             trader = live
         } else {
             trader = nil
             client = nil
         }
-        let poller = trader.map { live in
-            Task {
-                // Reconciliation has just polled everything: the first poll comes one period later.
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(pollMs))
-                    await live.poll()
-                }
-            }
-        }
-        defer { poller?.cancel() }
+        defer { for task in background { task.cancel() } }
 
         var prefixes = symbols.isEmpty
             ? [Topic.Prefix.intents, Topic.Prefix.klines]
@@ -164,7 +180,7 @@ await ServiceMain.run(service: "executor") { env in
                 }
             }
         }
-        poller?.cancel()
+        for task in background { task.cancel() }
         await client?.shutdown()
     }
 }
