@@ -1,5 +1,7 @@
 import Domain
 import EnsembleCore
+import ExecutorCore
+import RiskGateCore
 import Foundation
 
 /// Decision time per message of the Ensemble core (issue 5 §5): the product specification's
@@ -44,5 +46,68 @@ enum DecisionBench {
             }
         }
         return (samples, signals)
+    }
+}
+
+extension DecisionBench {
+    /// Per-signal decision time of the RiskGate core (issue 5 §5) with the specification's two
+    /// divisions and every breaker armed, on real klines: the Executor core paper-fills the intents
+    /// on the same klines and its acks, reports and watermarks reach the gate as over the bus.
+    /// Every bar gets an entry signal (alternately for each division), so the gate sizes, checks
+    /// limits and breakers, and issues or denies on every one. Returns the signal decision times,
+    /// the times of every other message, and how many intents were issued.
+    static func riskGate(klines: [Kline]) -> (signals: Samples, others: Samples, intents: Int, denied: Int) {
+        var gate = RiskGateCore(configuration: .presets(equity: Decimal8(1000)))
+        var executor = ExecutorCore(configuration: .init())
+        var signalTimes = Samples(), otherTimes = Samples()
+        signalTimes.values.reserveCapacity(klines.count)
+        var intents = 0, denied = 0, nextID: UInt64 = 0
+        var pending: [RiskGateCore.Input] = []
+        func timed(_ input: RiskGateCore.Input, now: Timestamp, into samples: inout Samples) -> [RiskGateCore.Output] {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let outputs = gate.handle(input, now: now)
+            samples.add(Double(DispatchTime.now().uptimeNanoseconds - t0))
+            return outputs
+        }
+        for (index, kline) in klines.enumerated() {
+            let now = kline.closeTime
+            pending += executor.handle(.kline(kline), now: now).compactMap(Self.gateInput)
+            while !pending.isEmpty {
+                let input = pending.removeFirst()
+                for case .intent(let intent) in timed(input, now: now, into: &otherTimes) {
+                    pending += executor.handle(.intent(intent), now: now).compactMap(Self.gateInput)
+                }
+            }
+            nextID += 1
+            let signal = EnsembleSignal(
+                bar: kline.bar, side: .buy, probability: 0.7, threshold: 0.6, models: ["bench"], referencePrice: kline.close,
+                division: index % 2 == 0 ? "conservative" : "aggressive", mode: "route_then_vote")
+            for output in timed(.signal(signal, newIntentID: IntentID(milliseconds: kline.closeTime.milliseconds, random: nextID)), now: now, into: &signalTimes) {
+                switch output {
+                case .intent(let intent):
+                    intents += 1
+                    pending += executor.handle(.intent(intent), now: now).compactMap(Self.gateInput)
+                case .denied: denied += 1
+                default: break
+                }
+            }
+            while !pending.isEmpty {
+                let input = pending.removeFirst()
+                for case .intent(let intent) in timed(input, now: now, into: &otherTimes) {
+                    intents += 1
+                    pending += executor.handle(.intent(intent), now: now).compactMap(Self.gateInput)
+                }
+            }
+        }
+        return (signalTimes, otherTimes, intents, denied)
+    }
+
+    private static func gateInput(_ output: ExecutorCore.Output) -> RiskGateCore.Input? {
+        switch output {
+        case .ack(let ack): .ack(ack)
+        case .report(let report): .report(report)
+        case .watermark(let mark): .watermark(mark)
+        case .journalIntent: nil
+        }
     }
 }

@@ -137,6 +137,16 @@ if which == "all" || which == "decisions" {
     line("| core | median | p99 | notes |")
     line("|---|---|---|---|")
     line("| EnsembleCore.handle, route_then_vote, 2 divisions, a veto model, σ from BTCUSDT | \(String(format: "%.0f ns", all.median)) | \(String(format: "%.0f ns", all.percentile(99))) | \(signals) signals per run |")
+    let klines = try KlineCSV.read(path: sample, openTimes: Timestamp(utcDate: "2024-08-01")!..<Timestamp(utcDate: "2024-09-01")!)
+    var signalRuns: [Samples] = [], otherRuns: [Samples] = []
+    var issued = 0, refused = 0
+    for _ in 0..<3 {
+        let result = DecisionBench.riskGate(klines: klines)
+        signalRuns.append(result.signals); otherRuns.append(result.others); issued = result.intents; refused = result.denied
+    }
+    let signalTimes = Samples(values: signalRuns.flatMap(\.values)), otherTimes = Samples(values: otherRuns.flatMap(\.values))
+    line("| RiskGateCore.handle(signal): presets (2 divisions, every breaker), an entry signal on each of \(klines.count) August 2024 BTCUSDT 5m bars × 3 runs | \(String(format: "%.0f ns", signalTimes.median)) | \(String(format: "%.0f ns", signalTimes.percentile(99))) | \(issued) intents, \(refused) denied per run |")
+    line("| RiskGateCore.handle(ack, report, watermark) of the paper fills | \(String(format: "%.0f ns", otherTimes.median)) | \(String(format: "%.0f ns", otherTimes.percentile(99))) | \(otherTimes.values.count / 3) messages per run |")
 }
 
 if which == "all" || which == "executor" {
