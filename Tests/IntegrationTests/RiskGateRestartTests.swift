@@ -178,5 +178,94 @@ extension Integration {
         #expect(kills == 8)
         #expect(idsByBar.count >= 5)
     }
+
+    /// The crash test of issue 5 for the RiskGate: 100 SIGKILLs spread over the four phases of a
+    /// decision (a signal or report received → decided → state saved → intent published), each
+    /// from the crash hook (`RISKGATE_CRASH_AT`), restarting on the state database every time. The
+    /// test plays the Executor: it acknowledges every intent as expired (releasing its capital, so
+    /// every bar can get one) and publishes watermarks. No bar ever gets two intents, every bar is
+    /// decided in the end, and the kills per phase are reported.
+    @Test func killedAtEveryPhaseOfADecisionNoBarGetsTwoIntents() async throws {
+        let harness = try SuiteHarness(name: "riskgate-phases")
+        defer { harness.stopAll() }
+        try harness.start("bus", executable: "quorum-bus", environment: ["BUS_FRONTEND_BIND": harness.frontend, "BUS_BACKEND_BIND": harness.backend])
+        let base = [
+            "DATA_DIR": harness.dataDirectory.path, "QUORUM_CONTROL_KEY": Self.key, "EQUITY": "1000", "STOP_DISTANCE": "0.05",
+            "MAX_POSITIONS_PER_SYMBOL": "1000", "MAX_POSITIONS": "1000", "REPUBLISH_MS": "20", "HEALTH_SERVICES": "", "LOG_LEVEL": "error",
+        ]
+        let context = BusContext()
+        defer { context.terminate() }
+        let subscriber = try BusSubscriber(context: context, endpoint: harness.backend, prefixes: ["intent.", "risk.denied."])
+        let publisher = try BusPublisher(context: context, endpoint: harness.frontend, identity: PublisherIdentity(service: "executor", instance: "riskgate-phases"))
+        defer {
+            publisher.close()
+            subscriber.close()
+        }
+        let inbox = Inbox()
+        let reader = Task.detached {
+            for await raw in subscriber.messages {
+                if let envelope = try? Envelope.decode(raw) { inbox.messages.withLock { $0.append(envelope) } }
+            }
+        }
+        defer { reader.cancel() }
+        /// Plays the Executor for every intent seen, then publishes the signal of `minute`.
+        func step(_ minute: Int64) {
+            let intents = inbox.intents()
+            var seen: Set<String> = []
+            for wire in intents where seen.insert(wire.intentID).inserted {
+                guard let intent = try? wire.domain() else { continue }
+                publisher.publish(.intentAck(Quorum_V1_IntentAck(IntentAck(intentID: intent.id, symbol: "BTCUSDT", status: .expired, reason: "test"))),
+                                  topic: Topic.intentAck, eventTime: intent.bar.closeTime)
+            }
+            Self.publishSignal(publisher, minute: minute, seen: seen.count)
+        }
+        let phases = ["received", "decided", "saved", "published"]
+        var killsPerPhase: [String: Int] = [:]
+        var generator = SeededGenerator(seed: 100)
+        var minute: Int64 = 0
+        let clock = ContinuousClock()
+        let began = clock.now
+        for kill in 0..<100 {
+            let phase = phases[kill % phases.count]
+            let n = Int.random(in: 1...2, using: &generator)
+            try harness.start("riskgate", executable: "quorum-riskgate", environment: base.merging(["RISKGATE_CRASH_AT": "\(phase):\(n)"]) { $1 })
+            let process = harness.processes["riskgate"]!
+            do {
+                try await poll("the gate to die at \(phase):\(n)", timeout: 60, every: .milliseconds(5)) {
+                    if !process.isRunning { return true }
+                    // One new bar per 20 ms while it lives; earlier bars again now and then (duplicates).
+                    step(minute)
+                    minute += 1
+                    if minute % 7 == 0 { step(minute - 3) }
+                    try await Task.sleep(for: .milliseconds(15))
+                    return !process.isRunning
+                }
+            } catch {
+                Issue.record("\(error)\n\(process.log.suffix(2000))")
+                throw error
+            }
+            #expect(process.log.contains("crash hook: SIGKILL at phase \(phase)"), "\(process.log.suffix(500))")
+            killsPerPhase[phase, default: 0] += 1
+        }
+        let killing = clock.now - began
+        // A last start without the hook: every earlier bar again (each is a duplicate now, or gets
+        // decided for the first time; a denial is not re-published, an unacknowledged intent is),
+        // then ten new bars, which must all be decided.
+        try harness.start("riskgate", executable: "quorum-riskgate", environment: base)
+        let bars = minute
+        for m in Int64(0)..<bars { step(m) }
+        try await poll("the new bars decided", timeout: 60, every: .milliseconds(100)) {
+            for m in bars..<(bars + 10) { step(m) }
+            let decided = Set(inbox.intents().map(\.barOpenTimeMs)).union(inbox.denials().map(\.barOpenTimeMs))
+            return (bars..<(bars + 10)).allSatisfy { decided.contains(Self.bar($0).openTime.milliseconds) }
+        }
+        var idsByBar: [Int64: Set<String>] = [:]
+        for intent in inbox.intents() { idsByBar[intent.barOpenTimeMs, default: []].insert(intent.intentID) }
+        let doubled = idsByBar.filter { $0.value.count > 1 }
+        print("riskgate-crash: \(killsPerPhase.values.reduce(0, +)) kills in \(killing) over \(bars) bars; kills per phase: \(phases.map { "\($0) \(killsPerPhase[$0] ?? 0)" }.joined(separator: ", ")); bars with an intent \(idsByBar.count), with two \(doubled.count)")
+        #expect(doubled.isEmpty, "bars with two intents: \(doubled)")
+        #expect(phases.allSatisfy { killsPerPhase[$0] == 25 })
+        #expect(idsByBar.count >= 50)
+    }
 }
 }

@@ -47,8 +47,8 @@ await ServiceMain.run(service: "executor") { env in
     let useStream = userDataText == "ws"
     if userDataText != "ws" && userDataText != "poll" { env.fail("USER_DATA=\(userDataText): expected ws or poll") }
     if !wsAPIURL.isEmpty && !wsAPIURL.hasPrefix("ws://") && !wsAPIURL.hasPrefix("wss://") { env.fail("WS_API_URL=\(wsAPIURL): expected a ws:// or wss:// URL") }
-    let crash = CrashHook(specification: crashText)
-    if crash == nil { env.fail("EXECUTOR_CRASH_AT=\(crashText): expected <phase>:<n> with phase in \(CrashHook.Phase.allCases.map(\.rawValue))") }
+    let crash = CrashHook(specification: crashText, service: "executor")
+    if crash == nil { env.fail("EXECUTOR_CRASH_AT=\(crashText): expected <phase>:<n> with phase in \(CrashHook.phaseNames)") }
     let isLive: Bool
     if case .live = mode { isLive = true } else { isLive = false }
     let configuration = ExecutorCore.Configuration(feeRate: feeRate, routesLiveIntents: isLive)

@@ -29,6 +29,9 @@ await ServiceMain.run(service: "riskgate") { env in
         if case .tooShort = error { env.fail("QUORUM_CONTROL_KEY: \(error.description)") }
     }
     let controlKey = key
+    let crashText = env.string("RISKGATE_CRASH_AT", default: "", "tests only: <phase>:<n> SIGKILLs the process the n-th time a signal or report reaches a phase")
+    let crashHook = Runtime.CrashHook<DecisionPhase>(specification: crashText, service: "riskgate")
+    if crashHook == nil { env.fail("RISKGATE_CRASH_AT=\(crashText): expected <phase>:<n> with phase in \(Runtime.CrashHook<DecisionPhase>.phaseNames)") }
     let feedSymbols = Settings.feedSymbols(configuration)
     let needsFeatures = Settings.needsFeatures(configuration)
     return { node in
@@ -46,7 +49,8 @@ await ServiceMain.run(service: "riskgate") { env in
             node.logger.warning("DATA_DIR is not set: the gate's state is not persisted across restarts")
         }
         if controlKey == nil { node.logger.warning("no QUORUM_CONTROL_KEY: every control message will be rejected") }
-        let gate = Gate(core: core, node: node, store: store, verifier: ControlVerifier(key: controlKey, maxAgeMilliseconds: Int64(controlMaxAge)))
+        let gate = Gate(core: core, node: node, store: store, verifier: ControlVerifier(key: controlKey, maxAgeMilliseconds: Int64(controlMaxAge)),
+                        crash: crashHook ?? .never)
         gate.publishStates()
         var prefixes = [Topic.Prefix.signals, Topic.Prefix.execution, Topic.control(service: "riskgate"), Topic.Prefix.heartbeats]
         if needsFeatures { prefixes.append(Topic.Prefix.features) }
@@ -98,11 +102,20 @@ await ServiceMain.run(service: "riskgate") { env in
     }
 }
 
+/// Where a crash test may kill the gate (`RISKGATE_CRASH_AT=<phase>:<n>`), counted over signals
+/// and execution reports: `received` (decoded, not given to the core), `decided` (the core
+/// decided, nothing saved), `saved` (the state saved, nothing published), `published` (an intent
+/// published).
+enum DecisionPhase: String, CaseIterable, Sendable {
+    case received, decided, saved, published
+}
+
 /// The core behind a mutex: the bus loop and the timer task both drive it, one input at a time.
 final class Gate: Sendable {
     private let state: Mutex<State>
     let node: BusNode
     let store: RiskStore?
+    let crash: Runtime.CrashHook<DecisionPhase>
 
     struct State {
         var core: RiskGateCore
@@ -128,10 +141,11 @@ final class Gate: Sendable {
         var unsaved = false
     }
 
-    init(core: RiskGateCore, node: BusNode, store: RiskStore?, verifier: ControlVerifier) {
+    init(core: RiskGateCore, node: BusNode, store: RiskStore?, verifier: ControlVerifier, crash: Runtime.CrashHook<DecisionPhase> = .never) {
         self.state = Mutex(State(core: core, verifier: verifier))
         self.node = node
         self.store = store
+        self.crash = crash
     }
 
     func publishStates() {
@@ -142,8 +156,15 @@ final class Gate: Sendable {
     }
 
     func handle(_ input: RiskGateCore.Input, trace: String, cause: String) {
+        let watched: Bool
+        switch input {
+        case .signal, .report: watched = true
+        default: watched = false
+        }
         state.withLock { state in
+            if watched { crash.reach(.received) }
             let outputs = state.core.handle(input, now: WallClock.now())
+            if watched { crash.reach(.decided) }
             // Save before publishing: an intent is published only once it is stored, so a restart
             // re-publishes it (never decides its signal again) and never forgets a breaker.
             var saved = true
@@ -167,6 +188,7 @@ final class Gate: Sendable {
                     }
                 }
             }
+            if watched { crash.reach(.saved) }
             for output in outputs {
                 switch output {
                 case .intent(let intent):
@@ -177,6 +199,7 @@ final class Gate: Sendable {
                     node.publish(.intent(Quorum_V1_TradeIntent(intent)), topic: Topic.intent(symbol: intent.bar.symbol),
                                  eventTime: intent.createdAt, traceID: trace, causationID: cause)
                     node.counters.increment("intents")
+                    crash.reach(.published)
                 case .republish(let intent):
                     guard saved else { continue }
                     // Re-published until acknowledged or expired. Expiry is judged on the wall clock
