@@ -109,6 +109,13 @@ struct ExecutorCostsTests {
         ], costly)
         #expect(other.first?.price == dec("100.1"))
         // A zero spread means no slippage at all, even with bps configured.
+        // A broken book's spread (100 % or more) is ignored: the bps apply.
+        let broken = reports([
+            .spread(.init(bar: bar(0), bps: dec("10000"))),
+            .intent(intent(1, takeProfit: "200", stopLoss: "50")),
+            .kline(kline(1, "100", "100.5", "99.5", "100")),
+        ], costly)
+        #expect(broken.first?.price == dec("100.1"))
         let zero = reports([
             .spread(.init(bar: bar(0), bps: .zero)),
             .intent(intent(1, takeProfit: "200", stopLoss: "50")),
@@ -331,6 +338,8 @@ struct ExecutorCostsTests {
         #expect(ExecutorCore.slip(dec("100"), by: dec("0.0001"), side: .sell, tick: dec("0.01")) == dec("99.99"))
         #expect(ExecutorCore.slip(dec("100"), by: dec("0.00001"), side: .buy, tick: dec("0.01")) == dec("100.01"))  // 100.001 → up
         #expect(ExecutorCore.slip(dec("100"), by: dec("0.00001"), side: .sell, tick: dec("0.01")) == dec("99.99"))  // 99.999 → down
+        #expect(ExecutorCore.slip(dec("0.005"), by: dec("0.1"), side: .sell, tick: dec("0.01")) == dec("0.0045"), "below one tick: not rounded to zero")
+        #expect(ExecutorCore.slip(dec("100"), by: .zero, side: .sell, tick: dec("0.01")) == dec("100"))
         #expect(ExecutorCore.slip(dec("0.12345678"), by: dec("0.00000001"), side: .buy, tick: nil) == dec("0.12345679"))
         #expect(ExecutorCore.slip(dec("0.12345678"), by: dec("0.00000001"), side: .sell, tick: nil) == dec("0.12345677"))
     }

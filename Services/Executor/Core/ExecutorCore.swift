@@ -299,8 +299,9 @@ public struct ExecutorCore: Sendable {
 
     /// Keeps a bar's spread for the fills of the next kline of its series (at most about
     /// `klineBufferSize` spreads per series: older ones can no longer apply to a buffered kline).
+    /// A spread that is negative or 100 % or more (a crossed or broken book, not a market) is ignored.
     private mutating func record(_ spread: BarSpread) {
-        guard !spread.bps.isNegative else { return }
+        guard !spread.bps.isNegative, spread.bps < Decimal8(10_000) else { return }
         let key = SeriesKey(spread.bar)
         spreads[key, default: [:]][spread.bar.next.openTime] = spread.bps
         let capacity = configuration.klineBufferSize
@@ -334,7 +335,9 @@ public struct ExecutorCore: Sendable {
         let move = price.multiplied(by: fraction, rounding: .up)  // the larger move is the adverse one either way
         let moved = buy ? price + move : price - move
         guard let tick, tick > .zero else { return moved }
-        return moved.rounded(toMultipleOf: tick, rule: buy ? .up : .down)
+        let rounded = moved.rounded(toMultipleOf: tick, rule: buy ? .up : .down)
+        // A price below one tick rounds down to zero: keep the unrounded (still adverse) price.
+        return rounded > .zero ? rounded : moved
     }
 
     private func fee(price: Price, quantity: Quantity, rate: Decimal8) -> Decimal8 {
