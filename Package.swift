@@ -131,7 +131,7 @@ let package = Package(
     + service("RiskGate", folder: "RiskGate", executable: "quorum-riskgate",
               mainDeps: ["ControlAuth", "StrategyConfig", .product(name: "GRDB", package: "GRDB.swift")])
     + service("Executor", folder: "Executor", executable: "quorum-executor",
-              mainDeps: ["Binance", "BinanceClient", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")])
+              mainDeps: ["Binance", "BinanceClient", "StrategyConfig", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")])
     + [
         // Research: labels, training, the in-process chain of all cores (backtest, parity reference).
         .target(

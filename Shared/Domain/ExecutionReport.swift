@@ -1,9 +1,24 @@
 /// A fill (paper or real) of one leg of an intent.
 public struct ExecutionReport: Sendable, Hashable {
-    public enum Leg: String, Sendable, Hashable, Codable {
+    /// Which order filled; for an exit leg, also why the position was closed (``exitReason``).
+    public enum Leg: String, Sendable, Hashable, Codable, CaseIterable {
         case entry = "e"
         case takeProfit = "t"
         case stop = "s"
+        /// A market sell after the intent's time limit (``TradeIntent/timeLimitBars``). ("l" is
+        /// taken: it names an OCO order list in client order ids.) On the wire it travels as a
+        /// stop-like market exit, leg `s`, with `exit_reason` `time_limit` (docs/wire-protocol.md).
+        case timeLimit = "x"
+
+        /// Why an exit leg closed the position: `take_profit`, `stop` or `time_limit`; nil for the entry.
+        public var exitReason: String? {
+            switch self {
+            case .entry: nil
+            case .takeProfit: "take_profit"
+            case .stop: "stop"
+            case .timeLimit: "time_limit"
+            }
+        }
     }
 
     public var intentID: IntentID

@@ -16,10 +16,15 @@ public struct TradeIntent: Sendable, Hashable {
     public var expiresAt: Timestamp
     /// A shadow intent is paper-filled, never sent to the exchange.
     public var shadow: Bool
+    /// Time-limit exit: a position still open after this many bars of the intent's interval
+    /// (counted from the entry kline, which is bar 1) is sold at the open of the next bar, at market.
+    /// nil: no time limit (the position waits for its take-profit or stop). At least 1 when set.
+    public var timeLimitBars: Int?
 
     public init(
         id: IntentID, bar: BarKey, side: Side, division: String, quantity: Quantity, referencePrice: Price,
-        takeProfit: Price, stopLoss: Price, createdAt: Timestamp, expiresAt: Timestamp, shadow: Bool
+        takeProfit: Price, stopLoss: Price, createdAt: Timestamp, expiresAt: Timestamp, shadow: Bool,
+        timeLimitBars: Int? = nil
     ) {
         self.id = id
         self.bar = bar
@@ -32,6 +37,7 @@ public struct TradeIntent: Sendable, Hashable {
         self.createdAt = createdAt
         self.expiresAt = expiresAt
         self.shadow = shadow
+        self.timeLimitBars = timeLimitBars
     }
 
     public var notional: Decimal8 { quantity.multiplied(by: referencePrice, rounding: .up) }

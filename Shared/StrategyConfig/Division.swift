@@ -11,8 +11,22 @@ public struct Division: Sendable, Hashable {
     /// Take-profit distance as a fraction of the entry price.
     public var target: Decimal8
     public var stop: Stop
-    /// Fee per side (taker), as a fraction of the notional.
-    public var feeRate: Decimal8
+    /// Fee of a maker fill (the take-profit LIMIT), as a fraction of the notional (`maker_fee_rate`).
+    public var makerFeeRate: Decimal8
+    /// Fee of a taker fill (market entry, stop, time-limit exit), as a fraction of the notional (`taker_fee_rate`).
+    public var takerFeeRate: Decimal8
+    /// The fee of one side where only one rate is used (sizing, the single-rate break-even): the
+    /// taker rate. Setting it sets both rates (`fee_rate`).
+    public var feeRate: Decimal8 {
+        get { takerFeeRate }
+        set { makerFeeRate = newValue; takerFeeRate = newValue }
+    }
+    /// Paper slippage of a taker fill in basis points of the price, where no spread is known
+    /// (`slippage_bps`, default 0; where order books exist half the quoted spread is used).
+    public var slippageBps: Decimal8
+    /// Time-limit exit after this many bars (`time_limit_bars`); nil: none (live), or the label
+    /// horizon in backtests (``backtestTimeLimitBars(labelHorizon:)``).
+    public var timeLimitBars: Int?
     public var maxOpenPerSymbol: Int
     public var maxOpenPositions: Int
     /// The model configs, loaded.
@@ -35,14 +49,18 @@ public struct Division: Sendable, Hashable {
 
     public init(
         name: String, capitalShare: Decimal8, riskPerTrade: Decimal8, target: Decimal8, stop: Stop? = nil,
-        feeRate: Decimal8 = Division.defaultFeeRate, maxOpenPerSymbol: Int = 1, maxOpenPositions: Int = 3, models: [ModelConfig] = []
+        feeRate: Decimal8 = Division.defaultFeeRate, maxOpenPerSymbol: Int = 1, maxOpenPositions: Int = 3, models: [ModelConfig] = [],
+        makerFeeRate: Decimal8? = nil, takerFeeRate: Decimal8? = nil, slippageBps: Decimal8 = .zero, timeLimitBars: Int? = nil
     ) {
         self.name = name
         self.capitalShare = capitalShare
         self.riskPerTrade = riskPerTrade
         self.target = target
         self.stop = stop ?? .percent(riskPerTrade)
-        self.feeRate = feeRate
+        self.makerFeeRate = makerFeeRate ?? feeRate
+        self.takerFeeRate = takerFeeRate ?? feeRate
+        self.slippageBps = slippageBps
+        self.timeLimitBars = timeLimitBars
         self.maxOpenPerSymbol = maxOpenPerSymbol
         self.maxOpenPositions = maxOpenPositions
         self.models = models
@@ -76,15 +94,31 @@ public struct Division: Sendable, Hashable {
         return (conservative, "run alone: \(symbol) has no preset division; using the conservative one (60 % of capital, 0.5 % risk per trade, 0.3 % target)")
     }
 
+    /// The time limit of a backtest: `time_limit_bars` when configured, else the entry label's
+    /// horizon h (high_030_4 → 4 bars). The model predicts whether the price reaches the target
+    /// within h bars and says nothing about what happens after: a position still open then has
+    /// outlived its forecast, so the backtest closes it rather than let it wait indefinitely for
+    /// a level the model no longer speaks for. Live divisions have no time limit unless configured.
+    public func backtestTimeLimitBars(labelHorizon: Int?) -> Int? {
+        timeLimitBars ?? labelHorizon.flatMap { $0 > 0 ? $0 : nil }
+    }
+
+    /// The slippage as a fraction of the price (`slippage_bps` / 10 000).
+    public var slippageFraction: Double { slippageBps.doubleValue / 10_000 }
+
     /// The break-even win rate of this division's trades; nil for an ATR stop (its distance is known only at entry).
     public var breakEven: BreakEven? {
         guard case .percent(let stopFraction) = stop else { return nil }
-        return BreakEven(target: target.doubleValue, stop: stopFraction.doubleValue, feePerSide: feeRate.doubleValue)
+        return BreakEven(
+            target: target.doubleValue, stop: stopFraction.doubleValue, makerFee: makerFeeRate.doubleValue,
+            takerFee: takerFeeRate.doubleValue, slippage: slippageFraction
+        )
     }
 
     /// One line for load notes and reports.
     public var economicsLine: String {
         if let breakEven { return "division \(name): \(breakEven)" }
-        return "division \(name): target \(BreakEven.percent(target.doubleValue)), stop \(stop), fee \(BreakEven.percent(feeRate.doubleValue)) per side: the break-even win rate depends on the ATR at entry (net win \(BreakEven.percent(target.doubleValue - 2 * feeRate.doubleValue, sign: true)); reports give it per trade)"
+        let costs = BreakEven(target: target.doubleValue, stop: 0, makerFee: makerFeeRate.doubleValue, takerFee: takerFeeRate.doubleValue, slippage: slippageFraction)
+        return "division \(name): target \(BreakEven.percent(target.doubleValue)), stop \(stop), \(costs.costsDescription): the break-even win rate depends on the ATR at entry (net win \(BreakEven.percent(costs.netWin, sign: true)); reports give it per trade)"
     }
 }

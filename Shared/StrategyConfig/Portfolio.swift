@@ -19,7 +19,7 @@ public struct Portfolio: Sendable, Hashable {
     }
 
     static let keys = ["divisions", "reserve", "reference_symbol", "model_dir", "description"]
-    static let divisionKeys = ["name", "capital_share", "risk_per_trade", "target", "stop", "fee_rate", "max_open_per_symbol", "max_open_positions", "models", "description"]
+    static let divisionKeys = ["name", "capital_share", "risk_per_trade", "target", "stop", "fee_rate", "maker_fee_rate", "taker_fee_rate", "slippage_bps", "time_limit_bars", "max_open_per_symbol", "max_open_positions", "models", "description"]
 
     /// A portfolio of one model config run alone: its preset division and the default reserve.
     public static func single(_ loaded: LoadedConfig) -> Portfolio {
@@ -111,7 +111,13 @@ public struct Portfolio: Sendable, Hashable {
         let share = entry.decimal("capital_share", required: what, range: unit...Decimal8.one, what: " (a fraction of capital)") ?? preset?.capitalShare
         let risk = entry.decimal("risk_per_trade", required: what, range: unit...Decimal8.one, what: " (a fraction of equity)") ?? preset?.riskPerTrade
         let target = entry.decimal("target", required: what, range: unit...Decimal8.one, what: " (a fraction of the entry price)") ?? preset?.target
-        let fee = entry.decimal("fee_rate", range: Decimal8.zero...Decimal8(units: 10_000_000), what: " (a fraction per side)") ?? Division.defaultFeeRate
+        let feeRange = Decimal8.zero...Decimal8(units: 10_000_000)
+        let fee = entry.decimal("fee_rate", range: feeRange, what: " (a fraction per side)") ?? Division.defaultFeeRate
+        // fee_rate sets both roles; maker_fee_rate / taker_fee_rate override one each.
+        let makerFee = entry.decimal("maker_fee_rate", range: feeRange, what: " (a fraction of the take-profit's notional)") ?? fee
+        let takerFee = entry.decimal("taker_fee_rate", range: feeRange, what: " (a fraction of a market fill's notional)") ?? fee
+        let slippage = entry.decimal("slippage_bps", range: Decimal8.zero...Decimal8(1000), what: " (basis points of the price per taker fill)") ?? .zero
+        let timeLimit = entry.int("time_limit_bars", range: 1...100_000)
         let maxPerSymbol = entry.int("max_open_per_symbol", range: 1...1_000) ?? 1
         let maxOpen = entry.int("max_open_positions", range: 1...10_000) ?? 3
         if maxPerSymbol > maxOpen { entry.fail("max_open_per_symbol", "\(maxPerSymbol) is more than max_open_positions \(maxOpen)") }
@@ -167,7 +173,8 @@ public struct Portfolio: Sendable, Hashable {
         }
         let readName = entry.value("name") == nil ? nil : name
         guard d.violations.count == before, let share, let risk, let target else { return (nil, readName, share) }
-        return (Division(name: name, capitalShare: share, riskPerTrade: risk, target: target, stop: stop, feeRate: fee, maxOpenPerSymbol: maxPerSymbol, maxOpenPositions: maxOpen, models: models), readName, share)
+        return (Division(name: name, capitalShare: share, riskPerTrade: risk, target: target, stop: stop, feeRate: fee, maxOpenPerSymbol: maxPerSymbol, maxOpenPositions: maxOpen, models: models,
+                         makerFeeRate: makerFee, takerFeeRate: takerFee, slippageBps: slippage, timeLimitBars: timeLimit), readName, share)
     }
 }
 

@@ -38,7 +38,10 @@ public enum StrategyConfig {
         for label in config.parsedLabels where seen.insert(label.thresholdBasisPoints).inserted {
             let target = label.thresholdFraction
             guard abs(target - division.target.doubleValue) > 1e-12 else { continue }
-            let breakEven = BreakEven(target: target, stop: stop.doubleValue, feePerSide: division.feeRate.doubleValue)
+            let breakEven = BreakEven(
+                target: target, stop: stop.doubleValue, makerFee: division.makerFeeRate.doubleValue,
+                takerFee: division.takerFeeRate.doubleValue, slippage: division.slippageFraction
+            )
             notes.append("economics: a trade taking profit at the label's θ (\(BreakEven.percent(target))): \(breakEven)")
         }
         return notes

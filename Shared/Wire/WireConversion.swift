@@ -200,17 +200,22 @@ extension Quorum_V1_TradeIntent {
         createdAtNs = i.createdAt.nanoseconds
         expiresAtNs = i.expiresAt.nanoseconds
         shadow = i.shadow
+        timeLimitBars = Int32(clamping: i.timeLimitBars ?? 0)
     }
 
     public func domain() throws(WireConversionError) -> TradeIntent {
         let m = "TradeIntent"
+        if timeLimitBars < 0 {
+            throw WireConversionError(message: m, field: "time_limit_bars", detail: "must be ≥ 0 (0 = none), got \(timeLimitBars)")
+        }
         return TradeIntent(
             id: try Wire.intentID(intentID, m),
             bar: BarKey(symbol: try nonEmpty(symbol, m, "symbol"), interval: try Wire.interval(interval, m), openTime: Timestamp(milliseconds: barOpenTimeMs)),
             side: try Wire.side(side, m), division: division, quantity: try decimal(quantity, m, "quantity"),
             referencePrice: try decimal(referencePrice, m, "reference_price"), takeProfit: try decimal(takeProfit, m, "take_profit"),
             stopLoss: try decimal(stopLoss, m, "stop_loss"), createdAt: Timestamp(nanoseconds: createdAtNs),
-            expiresAt: Timestamp(nanoseconds: expiresAtNs), shadow: shadow
+            expiresAt: Timestamp(nanoseconds: expiresAtNs), shadow: shadow,
+            timeLimitBars: timeLimitBars > 0 ? Int(timeLimitBars) : nil
         )
     }
 }
@@ -239,7 +244,9 @@ extension Quorum_V1_ExecutionReport {
         intentID = r.intentID.rawValue
         clientOrderID = r.clientOrderID
         symbol = r.symbol
-        leg = r.leg.rawValue
+        // A time-limit exit is a market sell like a stop: leg s for readers that know only e/t/s.
+        leg = r.leg == .timeLimit ? ExecutionReport.Leg.stop.rawValue : r.leg.rawValue
+        exitReason = r.leg.exitReason ?? ""
         side = r.side.rawValue
         price = r.price.description
         quantity = r.quantity.description
@@ -251,8 +258,16 @@ extension Quorum_V1_ExecutionReport {
 
     public func domain() throws(WireConversionError) -> ExecutionReport {
         let m = "ExecutionReport"
-        guard let leg = ExecutionReport.Leg(rawValue: leg) else {
+        guard var leg = ExecutionReport.Leg(rawValue: leg), leg != .timeLimit else {
             throw WireConversionError(message: m, field: "leg", detail: "unknown leg \"\(self.leg)\"")
+        }
+        switch (leg, exitReason) {
+        case (.takeProfit, "take_profit"), (.stop, "stop"), (.takeProfit, ""), (.stop, ""), (.entry, ""):
+            break
+        case (.stop, "time_limit"):
+            leg = .timeLimit
+        default:
+            throw WireConversionError(message: m, field: "exit_reason", detail: "\"\(exitReason)\" does not go with leg \"\(self.leg)\" (take_profit with t, stop or time_limit with s, none with e)")
         }
         return ExecutionReport(
             intentID: try Wire.intentID(intentID, m), clientOrderID: clientOrderID, symbol: try nonEmpty(symbol, m, "symbol"),

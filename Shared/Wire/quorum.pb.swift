@@ -458,6 +458,9 @@ public nonisolated struct Quorum_V1_TradeIntent: Sendable {
 
   public var shadow: Bool = false
 
+  /// Time-limit exit after this many bars of `interval` from the entry bar (bar 1); 0 = none.
+  public var timeLimitBars: Int32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -590,7 +593,7 @@ public nonisolated struct Quorum_V1_ExecutionReport: Sendable {
 
   public var symbol: String = String()
 
-  /// e | t | s
+  /// e | t | s (a time-limit exit is a market sell: s, with exit_reason time_limit)
   public var leg: String = String()
 
   public var side: String = String()
@@ -608,6 +611,10 @@ public nonisolated struct Quorum_V1_ExecutionReport: Sendable {
   public var eventTimeMs: Int64 = 0
 
   public var shadow: Bool = false
+
+  /// Why an exit leg closed the position: take_profit | stop | time_limit; empty on entries and
+  /// from senders before this field (then leg t = take_profit, s = stop).
+  public var exitReason: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1372,7 +1379,7 @@ nonisolated extension Quorum_V1_ModelVote: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Quorum_V1_TradeIntent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TradeIntent"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}intent_id\0\u{1}symbol\0\u{1}interval\0\u{3}bar_open_time_ms\0\u{1}side\0\u{1}division\0\u{1}quantity\0\u{3}reference_price\0\u{3}take_profit\0\u{3}stop_loss\0\u{3}created_at_ns\0\u{3}expires_at_ns\0\u{1}shadow\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}intent_id\0\u{1}symbol\0\u{1}interval\0\u{3}bar_open_time_ms\0\u{1}side\0\u{1}division\0\u{1}quantity\0\u{3}reference_price\0\u{3}take_profit\0\u{3}stop_loss\0\u{3}created_at_ns\0\u{3}expires_at_ns\0\u{1}shadow\0\u{3}time_limit_bars\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1393,6 +1400,7 @@ nonisolated extension Quorum_V1_TradeIntent: SwiftProtobuf.Message, SwiftProtobu
       case 11: try { try decoder.decodeSingularInt64Field(value: &self.createdAtNs) }()
       case 12: try { try decoder.decodeSingularInt64Field(value: &self.expiresAtNs) }()
       case 13: try { try decoder.decodeSingularBoolField(value: &self.shadow) }()
+      case 14: try { try decoder.decodeSingularInt32Field(value: &self.timeLimitBars) }()
       default: break
       }
     }
@@ -1438,6 +1446,9 @@ nonisolated extension Quorum_V1_TradeIntent: SwiftProtobuf.Message, SwiftProtobu
     if self.shadow != false {
       try visitor.visitSingularBoolField(value: self.shadow, fieldNumber: 13)
     }
+    if self.timeLimitBars != 0 {
+      try visitor.visitSingularInt32Field(value: self.timeLimitBars, fieldNumber: 14)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1455,6 +1466,7 @@ nonisolated extension Quorum_V1_TradeIntent: SwiftProtobuf.Message, SwiftProtobu
     if lhs.createdAtNs != rhs.createdAtNs {return false}
     if lhs.expiresAtNs != rhs.expiresAtNs {return false}
     if lhs.shadow != rhs.shadow {return false}
+    if lhs.timeLimitBars != rhs.timeLimitBars {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1722,7 +1734,7 @@ nonisolated extension Quorum_V1_RiskEvent: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Quorum_V1_ExecutionReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ExecutionReport"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}intent_id\0\u{3}client_order_id\0\u{1}symbol\0\u{1}leg\0\u{1}side\0\u{1}price\0\u{1}quantity\0\u{1}fee\0\u{3}realized_pnl\0\u{3}event_time_ms\0\u{1}shadow\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}intent_id\0\u{3}client_order_id\0\u{1}symbol\0\u{1}leg\0\u{1}side\0\u{1}price\0\u{1}quantity\0\u{1}fee\0\u{3}realized_pnl\0\u{3}event_time_ms\0\u{1}shadow\0\u{3}exit_reason\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1741,6 +1753,7 @@ nonisolated extension Quorum_V1_ExecutionReport: SwiftProtobuf.Message, SwiftPro
       case 9: try { try decoder.decodeSingularStringField(value: &self.realizedPnl) }()
       case 10: try { try decoder.decodeSingularInt64Field(value: &self.eventTimeMs) }()
       case 11: try { try decoder.decodeSingularBoolField(value: &self.shadow) }()
+      case 12: try { try decoder.decodeSingularStringField(value: &self.exitReason) }()
       default: break
       }
     }
@@ -1780,6 +1793,9 @@ nonisolated extension Quorum_V1_ExecutionReport: SwiftProtobuf.Message, SwiftPro
     if self.shadow != false {
       try visitor.visitSingularBoolField(value: self.shadow, fieldNumber: 11)
     }
+    if !self.exitReason.isEmpty {
+      try visitor.visitSingularStringField(value: self.exitReason, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1795,6 +1811,7 @@ nonisolated extension Quorum_V1_ExecutionReport: SwiftProtobuf.Message, SwiftPro
     if lhs.realizedPnl != rhs.realizedPnl {return false}
     if lhs.eventTimeMs != rhs.eventTimeMs {return false}
     if lhs.shadow != rhs.shadow {return false}
+    if lhs.exitReason != rhs.exitReason {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

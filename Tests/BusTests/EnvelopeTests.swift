@@ -48,15 +48,17 @@ import Wire
             let intent = TradeIntent(
                 id: IntentID(milliseconds: bar.openTime.milliseconds, random: rng.next()), bar: bar, side: .buy, division: "conservative",
                 quantity: Decimal8(units: Int64.random(in: 1...1_000_000_000, using: &rng)), referencePrice: Decimal8(units: Int64.random(in: 1...10_000_000_000_000, using: &rng)),
-                takeProfit: Decimal8(units: 2), stopLoss: Decimal8(units: 1), createdAt: bar.closeTime, expiresAt: bar.closeTime.adding(milliseconds: 300_000), shadow: true
+                takeProfit: Decimal8(units: 2), stopLoss: Decimal8(units: 1), createdAt: bar.closeTime, expiresAt: bar.closeTime.adding(milliseconds: 300_000), shadow: true,
+                timeLimitBars: Bool.random(using: &rng) ? nil : Int.random(in: 1...100_000, using: &rng)
             )
             #expect(try Quorum_V1_TradeIntent(serializedBytes: Quorum_V1_TradeIntent(intent).serializedBytes() as [UInt8]).domain() == intent)
+            let leg = ExecutionReport.Leg.allCases.randomElement(using: &rng)!
             let report = ExecutionReport(
-                intentID: intent.id, clientOrderID: intent.id.clientOrderID(leg: .stop), symbol: "BTCUSDT", leg: .stop, side: .sell,
+                intentID: intent.id, clientOrderID: intent.id.clientOrderID(leg: leg), symbol: "BTCUSDT", leg: leg, side: .sell,
                 price: intent.stopLoss, quantity: intent.quantity, fee: Decimal8(units: 3), realizedPnL: Decimal8(units: -Int64.random(in: 0...1_000_000, using: &rng)),
                 eventTime: bar.next.openTime, shadow: true
             )
-            #expect(try Quorum_V1_ExecutionReport(report).domain() == report)
+            #expect(try Quorum_V1_ExecutionReport(serializedBytes: Quorum_V1_ExecutionReport(report).serializedBytes() as [UInt8]).domain() == report)
         }
     }
 

@@ -388,7 +388,8 @@ struct ExecutorCoreTests {
         do {
             try configuration.validate()
         } catch {
-            #expect(error.violations.count == 2)
+            // feeRate sets both the maker and the taker rate: each is reported.
+            #expect(error.violations.count == 3)
         }
         #expect(throws: Never.self) { try ExecutorCore.Configuration().validate() }
     }

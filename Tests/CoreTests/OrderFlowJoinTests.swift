@@ -49,6 +49,23 @@ import Testing
         Array(try KlineCSV.read(path: RepositoryPaths.sampleKlines.path).prefix(count))
     }
 
+    @Test func theMatrixKeepsEveryValidBarsQuotedSpreadForTheExecutorsSlippage() throws {
+        let klines = try Self.sample(3_000)
+        let (flow, kinds) = Self.bars(klines, from: 500, to: 2_500)
+        // The models use no spread feature; the backtest's Executor still gets the spreads.
+        let matrix = try ResearchMatrix(klines: klines, features: Self.features, orderFlow: flow)
+        #expect(!matrix.features.contains("quoted_spread_bps"))
+        let column = Self.names.firstIndex(of: "quoted_spread_bps")!
+        let source = Dictionary(uniqueKeysWithValues: flow.bars.map { ($0.openTime, $0) })
+        var expected: [Int64: Double] = [:]
+        for (row, kind) in kinds where kind == .valid || kind == .noTrades {
+            let value = source[klines[row].openTime]!.values[column]
+            if value >= 0 { expected[klines[row].openTime.milliseconds] = value }
+        }
+        #expect(!expected.isEmpty && matrix.quotedSpreads == expected, "valid books only, never invented")
+        #expect(try ResearchMatrix(klines: klines, features: DemoStrategy.features).quotedSpreads.isEmpty, "no books, no spreads")
+    }
+
     @Test func barsJoinByOpenTimeAndInvalidRowsStayInvalid() throws {
         let klines = try Self.sample(3_000)
         let (flow, kinds) = Self.bars(klines, from: 500, to: 2_500)

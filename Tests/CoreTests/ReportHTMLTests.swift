@@ -95,7 +95,8 @@ private final class XMLCheck: NSObject, XMLParserDelegate {
         #expect(html.contains("2024-05") && html.contains("2024-07"))
         #expect(html.contains("12 klines missing") && html.contains("20240801T000000Z") && html.contains("abc123"))
         #expect(html.contains("ITB-compatible simulation"))
-        #expect(html.contains("Not modelled yet: slippage"))
+        // The execution note says what the paper fills model (slippage, maker/taker, time limits), not what they lack.
+        #expect(html.contains("take-profit LIMIT (maker fee, no slippage)") && html.contains("time limit") && !html.contains("Not modelled yet"))
         if let path = ProcessInfo.processInfo.environment["QUORUM_REPORT_SAMPLE"] {
             try report.write(to: URL(fileURLWithPath: path), baseName: "fixture")
         }
@@ -139,7 +140,7 @@ private final class XMLCheck: NSObject, XMLParserDelegate {
         #expect(!text.contains("NaN") && !text.contains("inf"))
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(Set(object.keys) == [
-            "baselines", "comparisons", "configs", "dataRange", "decision", "divisions", "ensemble", "gaps", "generatedAt",
+            "baselines", "comparisons", "configs", "dataRange", "decision", "divisions", "ensemble", "execution", "gaps", "generatedAt",
             "headline", "interval", "itb", "modelVersions", "models", "notes", "schema", "symbols", "syntheticBooks", "title", "trades",
         ])
         let ensemble = try #require(object["ensemble"] as? [String: Any])

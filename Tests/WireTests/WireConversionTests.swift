@@ -64,6 +64,57 @@ import Wire
     }
 
     /// Field numbers are the compatibility contract: renumbering one breaks every other-language peer.
+    @Test func intentsCarryTheirTimeLimitAsFieldFourteen() throws {
+        let bar = BarKey(symbol: "BTCUSDT", interval: .fiveMinutes, openTime: Timestamp(milliseconds: 1_722_816_000_000))
+        var intent = TradeIntent(
+            id: IntentID(milliseconds: bar.openTime.milliseconds, random: 9), bar: bar, side: .buy, division: "conservative",
+            quantity: Decimal8("0.001")!, referencePrice: Decimal8("60000")!, takeProfit: Decimal8("60180")!, stopLoss: Decimal8("59700")!,
+            createdAt: bar.closeTime, expiresAt: bar.closeTime.adding(milliseconds: 300_000), shadow: true, timeLimitBars: 4
+        )
+        let wire = Quorum_V1_TradeIntent(intent)
+        #expect(wire.timeLimitBars == 4)
+        let bytes: [UInt8] = try wire.serializedBytes()
+        // Field 14, varint: tag (14 << 3) | 0 = 0x70, then 4.
+        #expect(bytes.suffix(2) == [0x70, 0x04])
+        #expect(try Quorum_V1_TradeIntent(serializedBytes: bytes).domain().timeLimitBars == 4)
+        // No limit travels as 0 (the field is absent) and comes back as nil: older senders mean "none".
+        intent.timeLimitBars = nil
+        let none = Quorum_V1_TradeIntent(intent)
+        #expect(none.timeLimitBars == 0)
+        #expect(try none.domain().timeLimitBars == nil)
+        var negative = none
+        negative.timeLimitBars = -3
+        do { _ = try negative.domain(); Issue.record("a negative time limit must be refused") } catch { #expect(error.field == "time_limit_bars") }
+    }
+
+    @Test func exitReportsSayWhyTheyExited() throws {
+        #expect(ExecutionReport.Leg.allCases.map(\.exitReason) == [nil, "take_profit", "stop", "time_limit"])
+        let report = ExecutionReport(
+            intentID: IntentID(milliseconds: 1_722_816_000_000, random: 1), clientOrderID: "c", symbol: "BTCUSDT", leg: .timeLimit, side: .sell,
+            price: Decimal8(1), quantity: Decimal8(1), fee: .zero, realizedPnL: .zero, eventTime: Timestamp(milliseconds: 1_722_816_000_000), shadow: true
+        )
+        let wire = Quorum_V1_ExecutionReport(report)
+        // Readers that know only e/t/s see a market exit like a stop; the reason says which.
+        #expect(wire.leg == "s" && wire.exitReason == "time_limit")
+        #expect(try wire.domain() == report)
+        var stop = wire
+        stop.exitReason = "stop"
+        #expect(try stop.domain().leg == .stop)
+        // Before the field existed: no reason, the leg says it.
+        stop.exitReason = ""
+        #expect(try stop.domain().leg == .stop)
+        var entry = Quorum_V1_ExecutionReport(report)
+        entry.leg = "e"; entry.exitReason = ""
+        #expect(try entry.domain().leg == .entry)
+        for (leg, reason) in [("x", ""), ("t", "time_limit"), ("e", "stop"), ("s", "target")] {
+            var bad = wire
+            bad.leg = leg; bad.exitReason = reason
+            do { _ = try bad.domain(); Issue.record("\(leg)/\(reason) must be refused") } catch {
+                #expect(error.field == (leg == "x" ? "leg" : "exit_reason"))
+            }
+        }
+    }
+
     @Test func headerFieldNumbersAreStable() throws {
         var header = Quorum_V1_Header()
         header.schemaVersion = 1

@@ -20,14 +20,22 @@ public struct Backtest: Sendable {
         public var executor: ExecutorCore.Configuration
         /// Order-flow features appended to each bar's vector; nil = none.
         public var orderFlow: OrderFlowFeed?
+        /// The quoted spread of bars (basis points, by bar open time in ms), where recorded books
+        /// give it: the Executor slips taker fills on the next bar by half of it
+        /// (``ExecutorCore/Input/spread(_:)``) instead of the configured bps. Empty: none known.
+        public var spreads: [Int64: Double]
 
-        public init(features: [String], models: [Model], ensemble: EnsembleCore.Configuration, risk: RiskGateCore.Configuration, executor: ExecutorCore.Configuration, orderFlow: OrderFlowFeed? = nil) {
+        public init(
+            features: [String], models: [Model], ensemble: EnsembleCore.Configuration, risk: RiskGateCore.Configuration,
+            executor: ExecutorCore.Configuration, orderFlow: OrderFlowFeed? = nil, spreads: [Int64: Double] = [:]
+        ) {
             self.features = features
             self.models = models
             self.ensemble = ensemble
             self.risk = risk
             self.executor = executor
             self.orderFlow = orderFlow
+            self.spreads = spreads
         }
     }
 
@@ -121,6 +129,10 @@ public struct Backtest: Sendable {
         // Collector; the Executor's outputs of this kline reach the risk gate before any signal of
         // this bar can (that signal takes four hops), and the barrier enforces it anyway.
         for output in executor.handle(.kline(kline), now: now) { queue.append(.executorOutput(output)) }
+        // This bar's spread is known once it has closed: it applies to fills on the next kline.
+        if kline.isClosed, let bps = configuration.spreads[kline.openTime.milliseconds], bps.isFinite, bps >= 0, bps < 10_000 {
+            _ = executor.handle(.spread(.init(bar: kline.bar, bps: Decimal8(bps, rounding: .up))), now: now)
+        }
         queue.append(.kline(kline))
         while head < queue.count {
             let message = queue[head]

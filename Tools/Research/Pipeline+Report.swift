@@ -13,7 +13,8 @@ extension Pipeline.Output {
         let wf = walkForward
         let last = matrix.klines[matrix.count - 1]
         let marks = [last.symbol: (price: last.close, time: last.closeTime)]
-        let fee = division.feeRate
+        // An open position closed at the mark would be sold at market: the taker rate.
+        let fee = division.takerFeeRate
         func evaluate(_ run: String) throws -> (metrics: PerformanceMetrics, trades: [BacktestTrade]) {
             let trades = try BacktestTrade.trades(from: wf.runs[run]!, feeRate: fee, marks: marks)
             return (try PerformanceMetrics.compute(trades: trades, initialEquity: equity, window: wf.window), trades)
@@ -22,9 +23,12 @@ extension Pipeline.Output {
         case .percent(let fraction): fraction
         case .atr: division.riskPerTrade
         }
-        let breakEven = BreakEven(target: division.target, stop: stop, feeRate: fee)
+        let breakEven = BreakEven(
+            target: division.target, stop: stop, feeRate: division.takerFeeRate, slippagePerSide: execution.slippagePerSide,
+            makerFeeRate: division.makerFeeRate
+        )
         var rows: [BacktestReport.Row] = []
-        var notes = [BacktestReport.executionNote] + self.notes + orderFlowNotes
+        var notes = [execution.note] + self.notes + orderFlowNotes
         if let joined = orderFlow {
             notes.append("Order-flow features (\(joined.names.joined(separator: ", "))) come from the captures replayed through OrderFlowAggregator, the code a live shell feeds with md.depth and md.trade; in the backtest chain they join the FeatureService's vector of each bar, and a bar without a valid book gets no vector." + (syntheticBooks ? " These books were synthetic (the exchange simulator's, drawn around recorded klines): the figures test the plumbing, not the strategy." : ""))
         }
@@ -65,7 +69,7 @@ extension Pipeline.Output {
             configs: [.init(name: configPath, hash: Self.fnv1a(configText), text: configText)],
             modelVersions: finals.map { .init(name: $0.model.name, version: $0.model.version, hash: $0.model.metadata.algorithm) },
             gaps: gaps, syntheticBooks: syntheticBooks, models: rows, divisions: [division], ensemble: ensembleRow,
-            baselines: baselines, trades: ensemble.trades, notes: notes, itb: itb
+            baselines: baselines, trades: ensemble.trades, notes: notes, itb: itb, execution: execution
         )
     }
 

@@ -57,6 +57,8 @@ public struct Pipeline: Sendable {
         /// stage's lines for the terminal and the report.
         public var orderFlow: OrderFlowJoin?
         public var orderFlowNotes: [String] = []
+        /// The costs and time limit the backtest's paper fills used.
+        public var execution: ExecutionSettings
     }
 
     public struct PipelineError: Error, Sendable, CustomStringConvertible {
@@ -184,9 +186,26 @@ public struct Pipeline: Sendable {
         var riskDivision = RiskGateCore.Division(name: division.name, equity: options.equity, riskPerTrade: division.riskPerTrade)
         if case .percent(let stop) = division.stop { riskDivision.stopDistance = stop }
         riskDivision.target = division.target
+        riskDivision.takerFeeRate = division.takerFeeRate
+        // The time limit: the division's time_limit_bars, else the entry labels' horizon (the longest
+        // among the voting models: a position lives as long as some model's forecast speaks for it).
+        let entryHorizon = specs.filter(\.votes).map(\.label.horizon).max()
+        riskDivision.timeLimitBars = division.backtestTimeLimitBars(labelHorizon: entryHorizon)
+        let executor = ExecutorCore.Configuration(
+            costs: .init(makerFeeRate: division.makerFeeRate, takerFeeRate: division.takerFeeRate, slippageBps: division.slippageBps),
+            tickSizes: [config.symbol: riskDivision.tickSize]
+        )
+        let windowSpreads = matrix.klines.suffix(windowBars).compactMap { matrix.quotedSpreads[$0.openTime.milliseconds] }
+        let execution = ExecutionSettings(
+            makerFeeRate: division.makerFeeRate, takerFeeRate: division.takerFeeRate, slippageBps: division.slippageBps,
+            timeLimitBars: riskDivision.timeLimitBars,
+            timeLimitSource: division.timeLimitBars != nil ? .configured : (riskDivision.timeLimitBars != nil ? .labelHorizon : .none),
+            barsWithSpread: windowSpreads.count,
+            meanHalfSpreadBps: windowSpreads.isEmpty ? nil : windowSpreads.reduce(0, +) / Double(windowSpreads.count) / 2
+        )
         let walkForward = try WalkForwardBacktest.run(
             matrix: matrix, models: specs, baselines: baselines,
-            options: .init(windowBars: windowBars, plan: plan, threshold: options.threshold, division: riskDivision, executor: .init(feeRate: division.feeRate))
+            options: .init(windowBars: windowBars, plan: plan, threshold: options.threshold, division: riskDivision, executor: executor)
         )
         lap("backtest")
         // The Ensemble's stack mode: per entry label with two or more models, a logistic regression
@@ -208,7 +227,8 @@ public struct Pipeline: Sendable {
         }
         return Output(
             config: config, division: division, notes: notes, matrix: matrix, finals: finals, walkForward: walkForward,
-            volatilityBaseline: volatilityBaselineName, timings: timings, orderFlow: matrix.orderFlow, orderFlowNotes: orderFlowNotes
+            volatilityBaseline: volatilityBaselineName, timings: timings, orderFlow: matrix.orderFlow, orderFlowNotes: orderFlowNotes,
+            execution: execution
         )
     }
 

@@ -48,6 +48,10 @@ public struct ResearchMatrix: Sendable {
     public let gaps: [Gap]
     /// How the order-flow bars met the klines (nil without order-flow features).
     public let orderFlow: OrderFlowJoin?
+    /// The quoted spread (`quoted_spread_bps`) of each bar with a valid book, by bar open time (ms),
+    /// whether or not the models use it: the backtest's Executor slips the next bar's taker fills
+    /// by half of it. Empty without recorded books.
+    public let quotedSpreads: [Int64: Double]
 
     /// The TA features, in `features` order.
     public var taFeatures: [String] { Array(features[..<taFeatureCount]) }
@@ -102,6 +106,14 @@ public struct ResearchMatrix: Sendable {
         self.rows = rows
         self.gaps = gaps
         self.orderFlow = join
+        var spreads: [Int64: Double] = [:]
+        let spreadName = OrderFlowFeature.quotedSpreadBps.rawValue
+        if let flowBars, flowBars.names.contains(spreadName), let spreadJoin = try? OrderFlowJoin(klines: klines, names: [spreadName], bars: flowBars) {
+            for (i, values) in spreadJoin.values.enumerated() where values[0].isFinite && values[0] >= 0 {
+                spreads[klines[i].openTime.milliseconds] = values[0]
+            }
+        }
+        self.quotedSpreads = spreads
     }
 
     public var count: Int { klines.count }

@@ -37,7 +37,11 @@ public struct WalkForwardBacktest: Sendable {
         public var windowBars: Int
         public var plan: WalkForward.Plan
         public var threshold: Double
+        /// The risk rules; its `timeLimitBars` goes on every intent (the pipeline sets the entry
+        /// label's horizon unless the config gives `time_limit_bars`).
         public var division: RiskGateCore.Division
+        /// The paper fills' costs (maker/taker fees, slippage, ticks); bars' quoted spreads come
+        /// from the matrix's recorded books (``ResearchMatrix/quotedSpreads``).
         public var executor: ExecutorCore.Configuration
 
         public init(windowBars: Int, plan: WalkForward.Plan, threshold: Double = 0.6, division: RiskGateCore.Division = .init(), executor: ExecutorCore.Configuration = .init()) {
@@ -160,7 +164,7 @@ public struct WalkForwardBacktest: Sendable {
                 features: matrix.taFeatures, models: [],
                 ensemble: .init(models: names.map { .init(name: $0) }, threshold: options.threshold),
                 risk: .init(division: options.division), executor: options.executor,
-                orderFlow: matrix.orderFlowFeed(for: used)
+                orderFlow: matrix.orderFlowFeed(for: used), spreads: matrix.quotedSpreads
             ))
             var nextFold = 0
             for i in warmup..<matrix.count {

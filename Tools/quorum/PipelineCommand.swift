@@ -151,6 +151,42 @@ struct PipelineCommand: AsyncParsableCommand {
     @Flag(name: .customLong("synthetic-books"), help: "The order books behind this run were synthetic (the simulator's): the report gives no verdict.")
     var syntheticBooks = false
 
+    @Option(name: .customLong("slippage-bps"), help: "Paper slippage of taker fills in basis points where no spread is known (default: the division's slippage_bps, 0).")
+    var slippageBps: String?
+
+    @Option(name: .customLong("maker-fee"), help: "Fee of the take-profit LIMIT fill, a fraction of its notional (default: the division's maker_fee_rate / fee_rate).")
+    var makerFee: String?
+
+    @Option(name: .customLong("taker-fee"), help: "Fee of market fills (entry, stop, time limit), a fraction of the notional (default: the division's taker_fee_rate / fee_rate).")
+    var takerFee: String?
+
+    @Option(name: .customLong("time-limit-bars"), help: "Sell a position still open after N bars at the next open (default: the division's time_limit_bars, else the entry label's horizon).")
+    var timeLimitBars: Int?
+
+    /// The division with the command line's costs and time limit; every bad value listed.
+    func applyCosts(to division: inout StrategyDivision) throws {
+        var problems: [String] = []
+        func rate(_ text: String?, _ option: String, range: ClosedRange<Decimal8>) -> Decimal8? {
+            guard let text else { return nil }
+            guard let value = Decimal8(text), range.contains(value) else {
+                problems.append("\(option) \(text): expected a decimal in [\(range.lowerBound.compactDescription), \(range.upperBound.compactDescription)]")
+                return nil
+            }
+            return value
+        }
+        let fees = Decimal8.zero...Decimal8("0.1")!
+        if let value = rate(makerFee, "--maker-fee", range: fees) { division.makerFeeRate = value }
+        if let value = rate(takerFee, "--taker-fee", range: fees) { division.takerFeeRate = value }
+        if let value = rate(slippageBps, "--slippage-bps", range: Decimal8.zero...Decimal8(1000)) { division.slippageBps = value }
+        if let bars = timeLimitBars {
+            if bars >= 1 { division.timeLimitBars = bars } else { problems.append("--time-limit-bars \(bars): expected at least 1") }
+        }
+        if !problems.isEmpty { throw CommandFailure(problems.joined(separator: "; ")) }
+        if makerFee != nil || takerFee != nil || slippageBps != nil || timeLimitBars != nil {
+            print("note: economics with the command line's costs: \(division.economicsLine)")
+        }
+    }
+
     func run() async throws {
         do {
             try runPipeline()
@@ -162,7 +198,8 @@ struct PipelineCommand: AsyncParsableCommand {
 
     func runPipeline() throws {
         let started = WallClock.monotonicNanoseconds()
-        let (loaded, files) = try configOptions.load()
+        var (loaded, files) = try configOptions.load()
+        try applyCosts(to: &loaded.division)
         var klines = try configOptions.klines(loaded, files)
         if lastDays > 0 {
             let keep = lastDays * Int(86_400_000 / loaded.config.interval.milliseconds)

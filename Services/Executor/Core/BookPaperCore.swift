@@ -14,10 +14,14 @@ import Domain
 ///
 /// **Exit.** On every book after the entry, in this order: best bid ≤ stop → a market SELL walks
 /// the bids (the stop first, as in the kline core); best bid ≥ take-profit → the take-profit LIMIT
-/// fills whole at its own price (the book crossed it).
+/// fills whole at its own price (the book crossed it); an intent with a time limit of N bars whose
+/// book is at or after the open of bar N + 1 counted from the entry bar (`bar.next`, as in the
+/// kline core) → a market SELL walks the bids (`timeLimit`).
 ///
 /// **Money.** As in ``ExecutorCore``: notional = Σ price × quantity (each rounded half to even),
-/// fee = feeRate × notional rounded up, realized P&L = exit notional − entry notional − both fees.
+/// fee = rate × notional rounded up (the division's taker rate for the market entry, the stop and
+/// the time limit, its maker rate for the take-profit LIMIT), realized P&L = exit notional − entry
+/// notional − both fees. Walking the book is the slippage: `slippageBps` is not added.
 ///
 /// **Watermark.** After each input, for the symbol: `through` = the newest book's event time (every
 /// report is stamped with the time of the book it filled on, and books arrive in time order).
@@ -91,7 +95,7 @@ public struct BookPaperCore: Sendable {
                 return [.ack(IntentAck(intentID: id, symbol: intent.bar.symbol, status: .expired, reason: "no book before its expiry \(intent.expiresAt)"))]
             }
             guard let (price, notional) = Self.walk(book.asks, quantity: intent.quantity) else { return [] }
-            let fee = configuration.feeRate.multiplied(by: notional, rounding: .up)
+            let fee = configuration.costs(for: intent.division).takerFeeRate.multiplied(by: notional, rounding: .up)
             position.entryNotional = notional
             position.entryFee = fee
             positions[id] = position
@@ -102,11 +106,16 @@ public struct BookPaperCore: Sendable {
             exit = (.stop, price, notional)
         } else if let bid = book.bestBid?.price, bid >= intent.takeProfit {
             exit = (.takeProfit, intent.takeProfit, intent.takeProfit.multiplied(by: intent.quantity, rounding: .toNearestOrEven))
+        } else if let bars = intent.timeLimitBars,
+                  book.eventTime >= intent.bar.next.openTime.adding(milliseconds: Int64(bars) * intent.bar.interval.milliseconds),
+                  let (price, notional) = Self.walk(book.bids, quantity: intent.quantity) {
+            exit = (.timeLimit, price, notional)
         } else {
             exit = nil
         }
         guard let (leg, price, notional) = exit else { return [] }
-        let fee = configuration.feeRate.multiplied(by: notional, rounding: .up)
+        let costs = configuration.costs(for: intent.division)
+        let fee = (leg == .takeProfit ? costs.makerFeeRate : costs.takerFeeRate).multiplied(by: notional, rounding: .up)
         let pnl = notional - entryNotional - position.entryFee - fee
         positions[id] = nil
         return [.report(report(intent, leg: leg, side: .sell, price: price, fee: fee, pnl: pnl, at: book.eventTime))]

@@ -12,13 +12,27 @@ import Domain
 /// **Exit.** On every kline from the entry kline on (including it), in this order: a kline that
 /// opens at or above the take-profit exits there at its open; one that opens at or below the stop
 /// exits there at its open (a gap: the open is the first price of the bar, so the level crossed at
-/// the open was hit first; on the entry kline the open is the entry price); otherwise low ≤ stop
-/// exits at the stop (the stop first when both levels are inside one bar), else high ≥ take-profit
-/// exits at the take-profit.
+/// the open was hit first; on the entry kline the open is the entry price); then, if the intent has
+/// a time limit of N bars (``TradeIntent/timeLimitBars``; the entry kline is bar 1) and this kline
+/// opens N or more bars after the entry kline, the position is sold at market at its open
+/// (`timeLimit`); otherwise low ≤ stop exits at the stop (the stop first when both levels are
+/// inside one bar), else high ≥ take-profit exits at the take-profit. So bars 1…N are checked in
+/// full for the take-profit and the stop, and the time limit acts only at the open of bar N + 1,
+/// after the gap checks of that same open (the resting orders were there first).
 ///
-/// **Money.** notional = price × quantity (rounded to 1e-8, half to even); fee = feeRate × notional
-/// rounded up to 1e-8, in quote; the exit's realized P&L = (exit − entry) × quantity − entry fee −
-/// exit fee. Every report's event time is the open time of the kline it filled in.
+/// **Costs** (``Costs``, by the intent's division). Taker fills (the market entry, a stop, a time
+/// limit) slip against the position: the entry pays price × (1 + s), a stop or time-limit exit
+/// receives price × (1 − s), rounded adversely to the symbol's tick (``Configuration/tickSizes``)
+/// or to 1e-8; s is half the quoted spread of the bar before the fill kline when known
+/// (``Input/spread(_:)``: the spread of the bar that just closed when the fill happens), else
+/// `slippageBps` / 10 000. They pay the taker fee. The take-profit is a resting LIMIT (a maker
+/// order): it fills at its level (or at a better open) without slippage and pays the maker fee.
+/// With s = 0 prices are the klines' own, untouched.
+///
+/// **Money.** notional = price × quantity (rounded to 1e-8, half to even), with the slipped price;
+/// fee = rate × notional rounded up to 1e-8, in quote; the exit's realized P&L = (exit − entry) ×
+/// quantity − entry fee − exit fee. Every report's event time is the open time of the kline it
+/// filled in.
 ///
 /// **Watermark.** After each intent or kline the core emits, after the reports it caused,
 /// ``Output/watermark(_:)`` for the symbol: `intentsSeen` distinct intents, and `through`, a time
@@ -41,6 +55,22 @@ public struct ExecutorCore: Sendable {
         case intent(TradeIntent)
         /// A kline of the market (`md.kline.<SYM>.<iv>.`); only closed klines are used.
         case kline(Kline)
+        /// The quoted spread over a bar: fills on the next kline of that series slip by half of it.
+        case spread(BarSpread)
+    }
+
+    /// The time-weighted quoted spread (ask − bid over the mid) of one closed bar, in basis points,
+    /// as order-flow features compute it (`quoted_spread_bps`). A fill on the kline after `bar`
+    /// (`bar.next`) slips by half of it instead of the configured `slippageBps`: when that fill
+    /// happens, this bar's spread is the latest one known.
+    public struct BarSpread: Sendable, Hashable {
+        public var bar: BarKey
+        public var bps: Decimal8
+
+        public init(bar: BarKey, bps: Decimal8) {
+            self.bar = bar
+            self.bps = bps
+        }
     }
 
     /// What the shell must do, in order.
@@ -85,6 +115,8 @@ public struct ExecutorCore: Sendable {
     private var intentsSeen: [String: Int] = [:]
     private var live: [IntentID: Position] = [:]
     private var buffers: [SeriesKey: KlineBuffer] = [:]
+    /// Spreads by series and by the open time of the kline they apply to (the bar after theirs).
+    private var spreads: [SeriesKey: [Timestamp: Decimal8]] = [:]
 
     /// A core for a valid configuration (an invalid one is a broken invariant).
     ///
@@ -113,6 +145,9 @@ public struct ExecutorCore: Sendable {
             return receive(intent)
         case .kline(let kline):
             return receive(kline)
+        case .spread(let spread):
+            record(spread)
+            return []
         }
     }
 
@@ -225,14 +260,20 @@ public struct ExecutorCore: Sendable {
                     reason: "entry kline \(position.entryOpenTime) never arrived; the series moved on to \(kline.openTime)"
                 ))]
             }
-            let fee = fee(price: kline.open, quantity: intent.quantity)
-            position.entry = Fill(price: kline.open, fee: fee)
-            outputs.append(.report(report(intent, leg: .entry, side: .buy, price: kline.open, fee: fee, pnl: .zero, at: kline.openTime)))
+            let costs = configuration.costs(for: intent.division)
+            let price = slipped(kline.open, side: .buy, on: kline, costs: costs)
+            let fee = fee(price: price, quantity: intent.quantity, rate: costs.takerFeeRate)
+            position.entry = Fill(price: price, fee: fee)
+            outputs.append(.report(report(intent, leg: .entry, side: .buy, price: price, fee: fee, pnl: .zero, at: kline.openTime)))
         }
         guard let entry = position.entry else { return outputs }
-        if let exit = Self.exit(stopLoss: intent.stopLoss, takeProfit: intent.takeProfit, on: kline) {
-            let (leg, price) = exit
-            let exitFee = fee(price: price, quantity: intent.quantity)
+        let barsSinceEntry = (kline.openTime.milliseconds - position.entryOpenTime.milliseconds) / kline.interval.milliseconds
+        let timeLimitReached = intent.timeLimitBars.map { barsSinceEntry >= Int64($0) } ?? false
+        if let (leg, level) = Self.exit(stopLoss: intent.stopLoss, takeProfit: intent.takeProfit, timeLimitReached: timeLimitReached, on: kline) {
+            let costs = configuration.costs(for: intent.division)
+            let price = leg == .takeProfit ? level : slipped(level, side: .sell, on: kline, costs: costs)
+            let rate = leg == .takeProfit ? costs.makerFeeRate : costs.takerFeeRate
+            let exitFee = fee(price: price, quantity: intent.quantity, rate: rate)
             let gross = (price - entry.price).multiplied(by: intent.quantity, rounding: .toNearestOrEven)
             let pnl = gross - entry.fee - exitFee
             outputs.append(.report(report(intent, leg: leg, side: .sell, price: price, fee: exitFee, pnl: pnl, at: kline.openTime)))
@@ -243,18 +284,65 @@ public struct ExecutorCore: Sendable {
         return outputs
     }
 
-    /// Where a long position with these levels exits on this kline, if it does.
-    static func exit(stopLoss: Price, takeProfit: Price, on kline: Kline) -> (ExecutionReport.Leg, Price)? {
+    /// Where a long position with these levels exits on this kline, if it does, and the level it
+    /// exits at before costs (see the type's documentation for the order).
+    static func exit(stopLoss: Price, takeProfit: Price, timeLimitReached: Bool = false, on kline: Kline) -> (ExecutionReport.Leg, Price)? {
         if kline.open >= takeProfit { return (.takeProfit, kline.open) }
         if kline.open <= stopLoss { return (.stop, kline.open) }
+        if timeLimitReached { return (.timeLimit, kline.open) }
         if kline.low <= stopLoss { return (.stop, stopLoss) }
         if kline.high >= takeProfit { return (.takeProfit, takeProfit) }
         return nil
     }
 
-    private func fee(price: Price, quantity: Quantity) -> Decimal8 {
+    // MARK: - Costs
+
+    /// Keeps a bar's spread for the fills of the next kline of its series (at most about
+    /// `klineBufferSize` spreads per series: older ones can no longer apply to a buffered kline).
+    /// A spread that is negative or 100 % or more (a crossed or broken book, not a market) is ignored.
+    private mutating func record(_ spread: BarSpread) {
+        guard !spread.bps.isNegative, spread.bps < Decimal8(10_000) else { return }
+        let key = SeriesKey(spread.bar)
+        spreads[key, default: [:]][spread.bar.next.openTime] = spread.bps
+        let capacity = configuration.klineBufferSize
+        if let count = spreads[key]?.count, count > 2 * capacity {
+            let keep = Set(spreads[key]!.keys.sorted().suffix(capacity))
+            spreads[key] = spreads[key]!.filter { keep.contains($0.key) }
+        }
+    }
+
+    /// The fraction a taker fill on `kline` slips by: half the spread of the bar before it when
+    /// known, else the division's `slippageBps`.
+    func slippage(on kline: Kline, costs: Costs) -> Decimal8 {
+        if let bps = spreads[SeriesKey(kline.bar)]?[kline.openTime] {
+            return bps.divided(by: Decimal8(20_000), rounding: .up)
+        }
+        return costs.slippageBps.divided(by: Decimal8(10_000), rounding: .up)
+    }
+
+    /// `price` moved against a taker of `side` (a buy pays more, a sell receives less), rounded
+    /// adversely to the symbol's tick, or to 1e-8 when it has none. Unchanged when nothing slips.
+    private func slipped(_ price: Price, side: Side, on kline: Kline, costs: Costs) -> Price {
+        let fraction = slippage(on: kline, costs: costs)
+        guard fraction > .zero else { return price }
+        return Self.slip(price, by: fraction, side: side, tick: configuration.tickSizes[kline.symbol])
+    }
+
+    /// `price` × (1 ± `fraction`), rounded away from the taker's favour: up for a buy, down for a
+    /// sell, to `tick` when given, else to 1e-8. Never better than `price`.
+    public static func slip(_ price: Price, by fraction: Decimal8, side: Side, tick: Price?) -> Price {
+        let buy = side == .buy
+        let move = price.multiplied(by: fraction, rounding: .up)  // the larger move is the adverse one either way
+        let moved = buy ? price + move : price - move
+        guard let tick, tick > .zero else { return moved }
+        let rounded = moved.rounded(toMultipleOf: tick, rule: buy ? .up : .down)
+        // A price below one tick rounds down to zero: keep the unrounded (still adverse) price.
+        return rounded > .zero ? rounded : moved
+    }
+
+    private func fee(price: Price, quantity: Quantity, rate: Decimal8) -> Decimal8 {
         let notional = price.multiplied(by: quantity, rounding: .toNearestOrEven)
-        return configuration.feeRate.multiplied(by: notional, rounding: .up)
+        return rate.multiplied(by: notional, rounding: .up)
     }
 
     private func report(

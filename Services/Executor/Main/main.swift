@@ -5,19 +5,38 @@ import Domain
 import ExecutorCore
 import Foundation
 import Runtime
+import StrategyConfig
 import Wire
 
 // quorum-executor: intents in (intent.), klines in (md.kline.). Journals every intent in SQLite
 // before acting (an intent received twice is executed once).
 // Shadow mode (the default): paper-fills entries at the next kline's open with a fee, exits at
-// take-profit or stop (the stop first when both are touched in one bar).
+// take-profit or stop (the stop first when both are touched in one bar) or, for intents with a
+// time limit, at the open of the bar after it. Taker fills (entry, stop, time limit) slip by
+// SLIPPAGE_BPS and pay TAKER_FEE_RATE; the take-profit LIMIT pays MAKER_FEE_RATE; per division
+// from QUORUM_CONFIG when set. (Half-spread slippage needs the bar's spread, which only the
+// in-process backtest has; on the bus SHADOW_FILLS=book walks the real book instead.)
 // Live mode (ENABLE_LIVE_TRADING=1 and keys): intents without the shadow flag become Binance orders
 // through LiveTrader (journal first, crash-safe); shadow intents are still paper-filled.
 // Publishes exec.ack., exec.report.<SYM>. and exec.mark.<SYM>.; the mode is printed at start and
 // carried in every heartbeat (counter mode_live or mode_shadow = 1).
 await ServiceMain.run(service: "executor") { env in
     _ = env.string("MODE", default: "shadow", "deprecated: the mode comes from ENABLE_LIVE_TRADING and the keys")
-    let feeRate = env.decimal("FEE_RATE", default: Decimal8("0.001")!, range: Decimal8.zero...Decimal8("0.1")!, "paper fee per side as a fraction of notional")
+    let feeRate = env.decimal("FEE_RATE", default: Decimal8("0.001")!, range: Decimal8.zero...Decimal8("0.1")!, "paper fee per side as a fraction of notional (both roles)")
+    let makerFee = env.decimal("MAKER_FEE_RATE", default: feeRate, range: Decimal8.zero...Decimal8("0.1")!, "paper fee of a take-profit LIMIT fill (default FEE_RATE)")
+    let takerFee = env.decimal("TAKER_FEE_RATE", default: feeRate, range: Decimal8.zero...Decimal8("0.1")!, "paper fee of a market entry, stop or time-limit fill (default FEE_RATE)")
+    let slippageBps = env.decimal("SLIPPAGE_BPS", default: .zero, range: Decimal8.zero...Decimal8(1000), "paper slippage of taker fills, basis points of the price (kline fills)")
+    let portfolioPath = env.string("QUORUM_CONFIG", default: "", "portfolio config: per-division paper costs (maker/taker fees, slippage_bps); others use the keys above")
+    var divisionCosts: [String: ExecutorCore.Costs] = [:]
+    if !portfolioPath.isEmpty {
+        do {
+            for division in try Portfolio.load(path: portfolioPath).portfolio.divisions {
+                divisionCosts[division.name] = ExecutorCore.Costs(makerFeeRate: division.makerFeeRate, takerFeeRate: division.takerFeeRate, slippageBps: division.slippageBps)
+            }
+        } catch {
+            env.fail("QUORUM_CONFIG=\(portfolioPath): \(error)")
+        }
+    }
     let dataDirectory = env.string("DATA_DIR", default: "./var/data", "folder of the journal (executor.sqlite)")
     let symbols = env.list("SYMBOLS", default: [], "only these symbols (empty = all)")
     _ = env.string("ENABLE_LIVE_TRADING", default: "0", "1 = live trading (also needs BINANCE_API_KEY and BINANCE_API_SECRET or BINANCE_ED25519_KEY_FILE, or their *_FILE forms)")
@@ -51,7 +70,10 @@ await ServiceMain.run(service: "executor") { env in
     if crash == nil { env.fail("EXECUTOR_CRASH_AT=\(crashText): expected <phase>:<n> with phase in \(CrashHook.phaseNames)") }
     let isLive: Bool
     if case .live = mode { isLive = true } else { isLive = false }
-    let configuration = ExecutorCore.Configuration(feeRate: feeRate, routesLiveIntents: isLive)
+    let configuration = ExecutorCore.Configuration(
+        costs: ExecutorCore.Costs(makerFeeRate: makerFee, takerFeeRate: takerFee, slippageBps: slippageBps),
+        divisionCosts: divisionCosts, routesLiveIntents: isLive
+    )
     do { try configuration.validate() } catch let error as ExecutorCore.Configuration.ValidationError {
         for violation in error.violations { env.fail(violation) }
     }
@@ -169,13 +191,22 @@ await ServiceMain.run(service: "executor") { env in
                         try await journal.record(report)
                         node.publish(.executionReport(Quorum_V1_ExecutionReport(report)), topic: Topic.executionReport(symbol: report.symbol),
                                      eventTime: report.eventTime, traceID: trace, causationID: cause)
-                        node.counters.increment("fills_\(report.leg == .entry ? "entry" : report.leg == .takeProfit ? "take_profit" : "stop")")
+                        node.counters.increment("fills_\(report.leg.exitReason ?? "entry")")
                     case .watermark(let mark):
                         node.publish(.executionWatermark(Quorum_V1_ExecutionWatermark(mark)), topic: Topic.executionWatermark(symbol: mark.symbol),
                                      eventTime: mark.through, traceID: trace, causationID: cause)
                     }
                 }
                 if let liveIntent, let trader {
+                    if let bars = liveIntent.timeLimitBars {
+                        // Not implemented on the live path yet: the position keeps its take-profit and
+                        // stop orders until one fills. Said once per intent, and counted.
+                        node.logger.notice("time limit ignored by the live path", metadata: [
+                            "intent": "\(liveIntent.id)", "time_limit_bars": "\(bars)",
+                            "detail": "live exits are the take-profit and the stop only; paper fills honour the limit",
+                        ])
+                        node.counters.increment("live_time_limits_ignored")
+                    }
                     await trader.submit(liveIntent, trace: trace, cause: cause, receivedAt: arrival)
                 }
             }

@@ -157,6 +157,15 @@ extension RiskGateCore {
         /// When the order-book feed of one of this division's symbols fails, its capital falls
         /// back to this division (aggressive → conservative) until the feed is healthy again.
         public var feedFallback: String?
+        /// Carried on every intent (``TradeIntent/timeLimitBars``): the Executor sells a position
+        /// still open after this many bars at the open of the next one. nil (the default): no time
+        /// limit (env `TIME_LIMIT_BARS`, 0 = none; the portfolio config's `time_limit_bars`).
+        public var timeLimitBars: Int?
+        /// Fee of a market fill (the entry, a stop) as a fraction of the notional: the portfolio
+        /// config's `taker_fee_rate` (or `fee_rate`). Informational for the gate: sizing follows the
+        /// specification (a stop-out loses `riskPerTrade` of equity before fees), and the Executor
+        /// charges the fees. Default 0.001.
+        public var takerFeeRate: Decimal8 = Decimal8(units: 100_000)
 
         public init(
             name: String = "default",
@@ -254,6 +263,8 @@ extension RiskGateCore {
             if stopATRMultiple != nil && atrFeature.isEmpty { violations.append("\(prefix).atrFeature: must not be empty") }
             if let limit = maxOpenPositionsPerSymbol, limit < 1 { violations.append("\(prefix).maxOpenPositionsPerSymbol: must be ≥ 1, got \(limit)") }
             if let limit = maxOpenPositions, limit < 1 { violations.append("\(prefix).maxOpenPositions: must be ≥ 1, got \(limit)") }
+            if let bars = timeLimitBars, bars < 1 { violations.append("\(prefix).timeLimitBars: must be ≥ 1 (nil for none), got \(bars)") }
+            if takerFeeRate.isNegative || takerFeeRate >= .one { violations.append("\(prefix).takerFeeRate: must be in [0, 1), got \(takerFeeRate.compactDescription)") }
             closedFraction("minWeeklyWinRate", minWeeklyWinRate)
             if let rate = backtestWinRate { closedFraction("backtestWinRate", rate) }
             closedFraction("capitalFloor", capitalFloor)

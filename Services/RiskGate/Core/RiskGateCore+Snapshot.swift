@@ -14,6 +14,8 @@ extension RiskGateCore {
             var id: String, symbol: String, interval: Interval, openTime: Timestamp, side: Side, division: String
             var quantity: Decimal8, referencePrice: Decimal8, takeProfit: Decimal8, stopLoss: Decimal8
             var createdAt: Timestamp, expiresAt: Timestamp, shadow: Bool
+            /// Absent in snapshots written before time limits existed (decoded as nil: none).
+            var timeLimitBars: Int?
 
             init(_ i: TradeIntent) {
                 id = i.id.rawValue
@@ -29,6 +31,7 @@ extension RiskGateCore {
                 createdAt = i.createdAt
                 expiresAt = i.expiresAt
                 shadow = i.shadow
+                timeLimitBars = i.timeLimitBars
             }
 
             func intent() throws(RestoreError) -> TradeIntent {
@@ -36,7 +39,7 @@ extension RiskGateCore {
                 return TradeIntent(
                     id: intentID, bar: BarKey(symbol: symbol, interval: interval, openTime: openTime), side: side, division: division,
                     quantity: quantity, referencePrice: referencePrice, takeProfit: takeProfit, stopLoss: stopLoss,
-                    createdAt: createdAt, expiresAt: expiresAt, shadow: shadow
+                    createdAt: createdAt, expiresAt: expiresAt, shadow: shadow, timeLimitBars: timeLimitBars
                 )
             }
         }

@@ -463,7 +463,7 @@ public struct RiskGateCore: Sendable {
                 id: entry.intentID, bar: bar, side: .buy, division: division.name, quantity: sizing.quantity,
                 referencePrice: signal.referencePrice, takeProfit: sizing.takeProfit, stopLoss: sizing.stopLoss,
                 createdAt: close, expiresAt: close.adding(milliseconds: division.intentTTL(for: bar.interval)),
-                shadow: division.shadow || recoveryShadow
+                shadow: division.shadow || recoveryShadow, timeLimitBars: division.timeLimitBars
             )
             ledgers[index].issue(intent, recoveryShadow: recoveryShadow)
             issuedCount[bar.symbol, default: 0] += 1

@@ -8,7 +8,8 @@ typealias PortfolioDivision = Division
 
 /// The gate's divisions from the portfolio config (`QUORUM_CONFIG`, configs/portfolio.jsonc): each
 /// division's capital share, risk per trade, target, stop (percent, or ATR multiple), position
-/// limits and symbols (those of its model configs). Breaker thresholds the config does not carry
+/// limits, symbols (those of its model configs), time limit (`time_limit_bars`, carried on its
+/// intents) and taker fee. Breaker thresholds the config does not carry
 /// (daily loss, weekly win-rate floor, capital floor and cap, feed fallback) come from the preset
 /// of the same name (conservative, aggressive), else the defaults.
 enum PortfolioDivisions {
@@ -33,6 +34,8 @@ enum PortfolioDivisions {
                 division.stopATRMultiple = Decimal8(multiple)
                 division.atrFeature = atrFeature(window)
             }
+            division.timeLimitBars = source.timeLimitBars
+            division.takerFeeRate = source.takerFeeRate
             division.maxOpenPositionsPerSymbol = source.maxOpenPerSymbol
             division.maxOpenPositions = source.maxOpenPositions
             division.symbols = Array(Set(source.models.map(\.symbol))).sorted()

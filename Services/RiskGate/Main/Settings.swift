@@ -78,12 +78,14 @@ enum Settings {
         let perSymbol = env.int("MAX_POSITIONS_PER_SYMBOL", default: 0, range: 0...1000, "open positions per symbol and division (0: the division's default)")
         let perDivision = env.int("MAX_POSITIONS", default: 0, range: 0...10_000, "open positions per division (0: the division's default)")
         let backtest = env.decimal("BACKTEST_WIN_RATE", default: .zero, "the backtest's win rate for the divergence alert (0: no alert)")
+        let timeLimit = env.int("TIME_LIMIT_BARS", default: 0, range: 0...100_000, "sell a position still open after this many bars at the next open (carried on intents; 0: the division's, none by default)")
         for i in configuration.divisions.indices {
             if stopATR > .zero { configuration.divisions[i].stopATRMultiple = stopATR }
             if !atrFeature.isEmpty { configuration.divisions[i].atrFeature = atrFeature }
             if perSymbol > 0 { configuration.divisions[i].maxOpenPositionsPerSymbol = perSymbol }
             if perDivision > 0 { configuration.divisions[i].maxOpenPositions = perDivision }
             if backtest > .zero { configuration.divisions[i].backtestWinRate = backtest }
+            if timeLimit > 0 { configuration.divisions[i].timeLimitBars = timeLimit }
         }
         // One division: the spine's rules by default (decides like `Configuration(division:)` backtests);
         // presets: the specification's. Every key overrides either.

@@ -25,11 +25,11 @@ extension BacktestReport {
         h += "</div>\n"
 
         // Economics.
-        h += "<h2>Economics: break-even win rate</h2>\n<table><thead><tr><th>Row</th><th>Target</th><th>Stop</th><th>Fee/side</th><th>Slippage/side</th><th>Net win</th><th>Net loss</th><th>Break-even win rate</th><th>Measured win rate</th><th></th></tr></thead><tbody>\n"
+        h += "<h2>Economics: break-even win rate</h2>\n<table><thead><tr><th>Row</th><th>Target</th><th>Stop</th><th>Taker fee</th><th>Maker fee (take-profit)</th><th>Slippage per taker fill</th><th>Net win</th><th>Net loss</th><th>Break-even win rate</th><th>Measured win rate</th><th></th></tr></thead><tbody>\n"
         for row in divisions + [ensemble] {
             guard let be = row.breakEven else { continue }
             let below = row.metrics.trades > 0 && (row.metrics.winRate ?? 0) < be.winRate
-            h += "<tr><td>\(F.escape(row.name))</td><td>\(F.percent(be.target))</td><td>\(F.percent(be.stop))</td><td>\(F.percent(be.feePerSide, digits: 3))</td><td>\(F.percent(be.slippagePerSide, digits: 3))</td>"
+            h += "<tr><td>\(F.escape(row.name))</td><td>\(F.percent(be.target))</td><td>\(F.percent(be.stop))</td><td>\(F.percent(be.feePerSide, digits: 3))</td><td>\(F.percent(be.makerFee, digits: 3))</td><td>\(F.percent(be.slippagePerSide, digits: 3))</td>"
             h += "<td>\(F.percent(be.winReturn, digits: 3))</td><td>\(F.percent(be.lossReturn, digits: 3))</td><td><strong>\(F.percent(be.winRate))</strong></td><td>\(F.percent(row.metrics.winRate))</td>"
             h += "<td class=\"\(below ? "bad" : "good")\">\(row.metrics.trades == 0 ? "no trades" : below ? "BELOW BREAK-EVEN: LOSES MONEY" : "above break-even")</td></tr>\n"
         }

@@ -32,7 +32,7 @@ extension BacktestReport {
         for r in divisions + [ensemble] {
             guard let be = r.breakEven else { continue }
             let below = r.metrics.trades > 0 && (r.metrics.winRate ?? 0) < be.winRate
-            out += "break-even \(r.name): \(F.percent(be.winRate, digits: 1)) (target \(F.percent(be.target)), stop \(F.percent(be.stop)), fee \(F.percent(be.feePerSide, digits: 3))/side)"
+            out += "break-even \(r.name): \(F.percent(be.winRate, digits: 1)) (target \(F.percent(be.target)), stop \(F.percent(be.stop)), \(be.makerFee == be.feePerSide ? "fee \(F.percent(be.feePerSide, digits: 3))/side" : "fee \(F.percent(be.feePerSide, digits: 3)) taker / \(F.percent(be.makerFee, digits: 3)) maker")\(be.slippagePerSide > 0 ? ", slippage \(F.percent(be.slippagePerSide, digits: 3)) per taker fill" : ""))"
             out += " measured \(F.percent(r.metrics.winRate, digits: 1))\(below ? "  << LOSES MONEY" : "")\n"
         }
         out += headline + "\n"

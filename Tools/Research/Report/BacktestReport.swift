@@ -137,17 +137,23 @@ public struct BacktestReport: Sendable {
     /// The trades table of the HTML lists at most this many (the JSON has them all).
     public static let tradeDisplayLimit = 500
 
-    /// What the Executor core's paper fills model and what they do not (the issue asks for both to
-    /// be said); the lead can drop it once the Executor models slippage and time limits.
-    public static let executionNote = "Execution (Executor core): entry at the open of the bar after the signal; exits at the take-profit or stop level (or the open on a gap), the stop first when both are inside one bar; fees at one configured rate per side on both legs. Not modelled yet: slippage (neither half-spread nor bps), maker/taker distinction, time-limit exits; positions still open at the end are left out unless closed at a mark."
+    /// The costs and exits the run's paper fills used (nil when the caller did not say); the JSON
+    /// carries them as `execution`, and ``execution``'s note opens the notes.
+    public var execution: ExecutionSettings?
+
+    /// What the Executor core's paper fills model, when the run's settings are not known (the
+    /// issue asks for what is and is not modelled to be said). A run with settings uses
+    /// ``ExecutionSettings/note`` instead, which gives the rates, the slippage and the time limit.
+    public static let executionNote = "Execution (Executor core): entry at MARKET at the open of the bar after the signal; exits at the take-profit LIMIT (maker fee, no slippage) or the stop (taker fee, slipped), at the level or the open on a gap, the stop first when both are inside one bar; an intent's time limit sells at MARKET at the open of the bar after it (taker, slipped). Taker fills slip against the position by half the bar's quoted spread where order books give it, else by the division's slippage_bps. Not modelled: market impact beyond that, partial fills, the take-profit's queue position; positions still open at the end are left out unless closed at a mark."
 
     public init(
         title: String, generatedAt: Timestamp, dataRange: Range<Timestamp>, symbols: [String], interval: String,
         configs: [ConfigFile] = [], modelVersions: [ModelVersion] = [], gaps: [Gap] = [], syntheticBooks: Bool,
         models: [Row], divisions: [Row], ensemble: Row, baselines: [Baseline], trades: [BacktestTrade],
         notes: [String] = [BacktestReport.executionNote], itb: ITBSimulation.Result? = nil,
-        conservativeDivision: String = "conservative", aggressiveDivision: String = "aggressive"
+        conservativeDivision: String = "conservative", aggressiveDivision: String = "aggressive", execution: ExecutionSettings? = nil
     ) {
+        self.execution = execution
         self.title = title
         self.generatedAt = generatedAt
         self.dataRange = dataRange
@@ -244,6 +250,7 @@ public struct BacktestReport: Sendable {
             "trades": .array(trades.map(\.json)),
             "notes": .array(notes.map { .string($0) }),
             "itb": itb?.json ?? .null,
+            "execution": execution?.json ?? .null,
         ])
     }
 

@@ -13,7 +13,7 @@ public struct BacktestTrade: Sendable, Hashable {
         case target
         /// The stop level (or a gap below it).
         case stop
-        /// A time limit (the Executor core has none yet: no trade carries it today).
+        /// The intent's time limit (``TradeIntent/timeLimitBars``): sold at market at the open of the bar after it.
         case time
         /// An opposite signal (ITB-style flip-flop; not produced by the Executor core).
         case signal
@@ -125,7 +125,11 @@ extension BacktestTrade {
             }
             let models = modelsBySignal[intent.bar]?[intent.side] ?? []
             if let exit = exits[id] {
-                let reason: ExitReason = exit.leg == .takeProfit ? .target : .stop
+                let reason: ExitReason = switch exit.leg {
+                case .takeProfit: .target
+                case .timeLimit: .time
+                case .stop, .entry: .stop
+                }
                 trades.append(BacktestTrade(
                     intentID: id.rawValue, symbol: entry.symbol, division: intent.division, models: models,
                     entryTime: entry.eventTime, exitTime: exit.eventTime, entryPrice: entry.price, exitPrice: exit.price,
