@@ -48,7 +48,8 @@ extension Integration {
             }
         } catch {
             let journal = try harness.journal()
-            Issue.record("\(error)\n\(diff("intents", journal.intents.sorted(), expected.intents))\n\(diff("fills", journal.fills.sorted(), expected.fills))\n\(harness.logs())")
+            let counters = ["ensemble", "riskgate", "executor"].map { "\($0): \((harness.heartbeats.heartbeat($0)?.counters ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))" }
+            Issue.record("\(error)\n\(diff("intents", journal.intents.sorted(), expected.intents))\n\(diff("fills", journal.fills.sorted(), expected.fills))\n\(counters.joined(separator: "\n"))\n\(harness.logs())")
             throw error
         }
         try await poll("the risk gate to decide every signal", timeout: timeout) {

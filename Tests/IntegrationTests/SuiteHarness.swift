@@ -85,7 +85,13 @@ final class SuiteHarness: @unchecked Sendable {
             try startPredictor(instance: "predictor-\(replica)")
         }
         try start("ensemble", executable: "quorum-ensemble", environment: ["ENSEMBLE_MODELS": "\(Self.modelName):1", "ENSEMBLE_THRESHOLD": String(threshold)])
-        try start("riskgate", executable: "quorum-riskgate", environment: ["EQUITY": "1000", "RISK_PER_TRADE": "0.005", "TARGET": "0.003", "REPUBLISH_MS": "100"])
+        // The wall-clock safety nets (stale heartbeats pause trading; a silent Executor denies held
+        // signals) are off: the parity tests compare event-time decisions with the in-process run,
+        // which has no wall clock, and on a loaded 2-core machine a heartbeat can be late.
+        try start("riskgate", executable: "quorum-riskgate", environment: [
+            "EQUITY": "1000", "RISK_PER_TRADE": "0.005", "TARGET": "0.003", "REPUBLISH_MS": "100",
+            "HEALTH_SERVICES": "", "EXECUTOR_WAIT_MS": "600000",
+        ])
         try start("executor", executable: "quorum-executor", environment: ["FEE_RATE": "0.001", "DATA_DIR": dataDirectory.path])
     }
 

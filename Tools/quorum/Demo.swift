@@ -234,12 +234,12 @@ final class DemoBoard: @unchecked Sendable {
         let entries = Dictionary(reports.filter { $0.leg == .entry }.map { ($0.intentID, $0) }, uniquingKeysWith: { a, _ in a })
         if !exits.isEmpty {
             out.append("Trades (first and last 5):")
-            out.append("  entry time (UTC)          qty        entry        exit  leg        P&L")
+            out.append("  entry time (UTC)          qty        entry        exit        why          P&L")
             let shown = exits.count <= 10 ? exits : Array(exits.prefix(5)) + Array(exits.suffix(5))
             for (i, exit) in shown.enumerated() {
                 if exits.count > 10 && i == 5 { out.append("  ...") }
                 let entry = entries[exit.intentID]
-                out.append("  \(entry.map { "\($0.eventTime)" } ?? "?".padding(toLength: 24, withPad: " ", startingAt: 0))  \(exit.quantity.compactDescription.padding(toLength: 9, withPad: " ", startingAt: 0))  \((entry?.price.compactDescription ?? "?").padding(toLength: 10, withPad: " ", startingAt: 0))  \(exit.price.compactDescription.padding(toLength: 10, withPad: " ", startingAt: 0))  \(exit.leg == .takeProfit ? "target" : "stop  ")  \(exit.realizedPnL.compactDescription)")
+                out.append("  \(entry.map { "\($0.eventTime)" } ?? "?".padding(toLength: 24, withPad: " ", startingAt: 0))  \(exit.quantity.compactDescription.padding(toLength: 9, withPad: " ", startingAt: 0))  \((entry?.price.compactDescription ?? "?").padding(toLength: 10, withPad: " ", startingAt: 0))  \(exit.price.compactDescription.padding(toLength: 10, withPad: " ", startingAt: 0))  \((exit.leg.exitReason ?? "?").padding(toLength: 11, withPad: " ", startingAt: 0))  \(exit.realizedPnL.compactDescription)")
             }
         }
         if let reference {
