@@ -50,4 +50,17 @@ struct StackingTests {
         guard case .signal(let signal) = outputs.first else { Issue.record("no signal: \(outputs)"); return }
         #expect(abs(signal.probability - model.probability([0.7, 0.2])) < 1e-15)
     }
+
+    @Test("The hold-out score fits on the past rows and scores the later ones next to each input and their mean")
+    func holdOutScore() throws {
+        let inputs = ["lgbm-high_030_4", "logreg-high_030_4"]
+        let h = try Stacking.holdOut(outOfSample: Self.outOfSample(), inputs: inputs, labelFrom: "lgbm-high_030_4", fitFraction: 0.7)
+        #expect(h.fitRows == 1400 && h.scoredRows == 600)
+        let good = try #require(h.inputAUCs[0].auc), noise = try #require(h.inputAUCs[1].auc)
+        let stack = try #require(h.stackAUC), mean = try #require(h.meanAUC)
+        #expect(good > 0.8 && abs(noise - 0.5) < 0.1)
+        // Trusting the informative model, the stack does about as well as it and better than the plain mean.
+        #expect(abs(stack - good) < 0.02 && stack > mean)
+        #expect(throws: Stacking.Error.self) { try Stacking.holdOut(outOfSample: Self.outOfSample(), inputs: inputs, labelFrom: "lgbm-high_030_4", fitFraction: 0) }
+    }
 }

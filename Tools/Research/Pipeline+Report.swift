@@ -39,7 +39,13 @@ extension Pipeline.Output {
                 rows.append(.init(name: name, kind: .model, metrics: try evaluate(name).metrics, auc: auc))
             } else if trained.algorithm == "stack" {
                 let inSample = trained.model.metadata.training.map { String(format: "%.4f", $0.auc) } ?? "n/a"
-                notes.append("\(name): the Ensemble's stack meta-model (logistic regression over \(trained.model.metadata.features.joined(separator: ", "))), fitted on their out-of-fold probabilities in the window: in-sample AUC \(inSample), not an out-of-sample figure; not traded here (ENSEMBLE_MODE=stack, STACK_MODEL).")
+                let inputs = trained.model.metadata.features
+                var holdOutText = "no hold-out score"
+                if let first = inputs.first, let h = try? Stacking.holdOut(outOfSample: wf.outOfSample, inputs: inputs, labelFrom: first) {
+                    let f = { (v: Double?) in v.map { String(format: "%.4f", $0) } ?? "n/a" }
+                    holdOutText = "out of sample (fitted on the first \(h.fitRows) out-of-fold rows, scored on the last \(h.scoredRows)): AUC \(f(h.stackAUC)) against " + h.inputAUCs.map { "\($0.name) \(f($0.auc))" }.joined(separator: ", ") + " and their plain mean \(f(h.meanAUC)) on the same rows"
+                }
+                notes.append("\(name): the Ensemble's stack meta-model (logistic regression over \(inputs.joined(separator: ", "))), fitted on their out-of-fold probabilities in the window (in-sample AUC \(inSample)); \(holdOutText). Not traded here (ENSEMBLE_MODE=stack, STACK_MODEL).")
             } else {
                 notes.append("\(name) (\(trained.algorithm)) is scored, not traded: out-of-sample AUC \(auc.map { String(format: "%.4f", $0) } ?? "n/a") (low models veto entries in the decisions issue).")
             }
