@@ -50,7 +50,10 @@ import Domain
 /// symbol's intervals); otherwise it is the earliest time a live intent could still report at
 /// (its entry kline's open when waiting to enter, the next kline's open when in a position), less
 /// one millisecond. With one interval per symbol this equals "the newest kline processed"; with
-/// several (1m and 5m) it stays correct where the newest open time would not.
+/// several (1m and 5m) it stays correct where the newest open time would not. One exception: a
+/// close intent that arrives after its exit kline was processed reports that exit (event time
+/// before the previous `through`) at once, before the watermark that counts it; the RiskGate,
+/// which counts its close intents, decides nothing until that watermark arrives.
 ///
 /// ```swift
 /// var core = ExecutorCore(configuration: .init())

@@ -26,6 +26,13 @@ import Domain
 /// step a division's intents are shadow and reserve nothing; during its reduced step it sizes on
 /// `recoveryCapitalFraction` of its equity.
 ///
+/// **Exit signals** (``EnsembleSignal/Action/exit``, side SELL) pass the same barrier and order;
+/// deciding one issues a close intent (``TradeIntent/closesIntentID``) for every open position of
+/// the symbol that entered by the bar's close, in the named division or in all, in any trading
+/// state (closing reduces risk), or denies `noPosition`. Close intents reserve nothing and count
+/// in `issuedCount` (the Executor counts them in `intentsSeen`); the position's exit report, with
+/// leg ``ExecutionReport/Leg/signal``, releases its capital as any exit does.
+///
 /// **Health and control** (``Input/health(component:healthy:detail:)``, ``Input/feed(symbol:healthy:)``,
 /// ``Input/control(_:division:)``) come from the shell, which verifies control signatures; they
 /// take effect at the gate's latest event time (or `now` before any).
