@@ -9,14 +9,18 @@ public struct ExecutionReport: Sendable, Hashable {
         /// taken: it names an OCO order list in client order ids.) On the wire it travels as a
         /// stop-like market exit, leg `s`, with `exit_reason` `time_limit` (docs/wire-protocol.md).
         case timeLimit = "x"
+        /// A market sell ordered by the RiskGate on an exit signal (a close intent,
+        /// ``TradeIntent/closesIntentID``). On the wire: leg `s` with `exit_reason` `signal`.
+        case signal = "g"
 
-        /// Why an exit leg closed the position: `take_profit`, `stop` or `time_limit`; nil for the entry.
+        /// Why an exit leg closed the position: `take_profit`, `stop`, `time_limit` or `signal`; nil for the entry.
         public var exitReason: String? {
             switch self {
             case .entry: nil
             case .takeProfit: "take_profit"
             case .stop: "stop"
             case .timeLimit: "time_limit"
+            case .signal: "signal"
             }
         }
     }

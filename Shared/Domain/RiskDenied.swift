@@ -33,6 +33,9 @@ public struct RiskDenied: Sendable, Hashable {
         case atrUnavailable = "atr_unavailable"
         /// The symbol's exchange filters leave no valid quantity (e.g. below LOT_SIZE's minimum).
         case symbolFilter = "symbol_filter"
+        /// An exit signal found no open position of its symbol (in its division, or in any when it
+        /// names none) that entered before its bar's close: nothing to close.
+        case noPosition = "no_position"
     }
 
     public var bar: BarKey

@@ -20,11 +20,16 @@ public struct TradeIntent: Sendable, Hashable {
     /// (counted from the entry kline, which is bar 1) is sold at the open of the next bar, at market.
     /// nil: no time limit (the position waits for its take-profit or stop). At least 1 when set.
     public var timeLimitBars: Int?
+    /// A close intent: sell the position of this (earlier) intent at market at the open of the
+    /// kline after this intent's bar (an exit signal). Side SELL; it reserves nothing and has no
+    /// position of its own: the exit is reported under the closed intent's id (leg ``ExecutionReport/Leg/signal``).
+    /// nil: an entry intent.
+    public var closesIntentID: IntentID?
 
     public init(
         id: IntentID, bar: BarKey, side: Side, division: String, quantity: Quantity, referencePrice: Price,
         takeProfit: Price, stopLoss: Price, createdAt: Timestamp, expiresAt: Timestamp, shadow: Bool,
-        timeLimitBars: Int? = nil
+        timeLimitBars: Int? = nil, closesIntentID: IntentID? = nil
     ) {
         self.id = id
         self.bar = bar
@@ -38,7 +43,11 @@ public struct TradeIntent: Sendable, Hashable {
         self.expiresAt = expiresAt
         self.shadow = shadow
         self.timeLimitBars = timeLimitBars
+        self.closesIntentID = closesIntentID
     }
+
+    /// True for a close intent (``closesIntentID`` set).
+    public var isClose: Bool { closesIntentID != nil }
 
     public var notional: Decimal8 { quantity.multiplied(by: referencePrice, rounding: .up) }
 }

@@ -40,8 +40,8 @@ func side(_ text: String, _ message: String) throws(WireConversionError) -> Side
 }
 
 @inline(__always)
-func intentID(_ text: String, _ message: String) throws(WireConversionError) -> IntentID {
-    guard let value = IntentID(text) else { throw WireConversionError(message: message, field: "intent_id", detail: "not a 20-character id \"\(text)\"") }
+func intentID(_ text: String, _ message: String, field: String = "intent_id") throws(WireConversionError) -> IntentID {
+    guard let value = IntentID(text) else { throw WireConversionError(message: message, field: field, detail: "not a 20-character id \"\(text)\"") }
     return value
 }
 
@@ -201,6 +201,7 @@ extension Quorum_V1_TradeIntent {
         expiresAtNs = i.expiresAt.nanoseconds
         shadow = i.shadow
         timeLimitBars = Int32(clamping: i.timeLimitBars ?? 0)
+        closesIntentID = i.closesIntentID?.rawValue ?? ""
     }
 
     public func domain() throws(WireConversionError) -> TradeIntent {
@@ -215,7 +216,8 @@ extension Quorum_V1_TradeIntent {
             referencePrice: try decimal(referencePrice, m, "reference_price"), takeProfit: try decimal(takeProfit, m, "take_profit"),
             stopLoss: try decimal(stopLoss, m, "stop_loss"), createdAt: Timestamp(nanoseconds: createdAtNs),
             expiresAt: Timestamp(nanoseconds: expiresAtNs), shadow: shadow,
-            timeLimitBars: timeLimitBars > 0 ? Int(timeLimitBars) : nil
+            timeLimitBars: timeLimitBars > 0 ? Int(timeLimitBars) : nil,
+            closesIntentID: closesIntentID.isEmpty ? nil : try Wire.intentID(closesIntentID, m, field: "closes_intent_id")
         )
     }
 }
@@ -244,8 +246,8 @@ extension Quorum_V1_ExecutionReport {
         intentID = r.intentID.rawValue
         clientOrderID = r.clientOrderID
         symbol = r.symbol
-        // A time-limit exit is a market sell like a stop: leg s for readers that know only e/t/s.
-        leg = r.leg == .timeLimit ? ExecutionReport.Leg.stop.rawValue : r.leg.rawValue
+        // A time-limit or signal exit is a market sell like a stop: leg s for readers that know only e/t/s.
+        leg = r.leg == .timeLimit || r.leg == .signal ? ExecutionReport.Leg.stop.rawValue : r.leg.rawValue
         exitReason = r.leg.exitReason ?? ""
         side = r.side.rawValue
         price = r.price.description
@@ -258,7 +260,7 @@ extension Quorum_V1_ExecutionReport {
 
     public func domain() throws(WireConversionError) -> ExecutionReport {
         let m = "ExecutionReport"
-        guard var leg = ExecutionReport.Leg(rawValue: leg), leg != .timeLimit else {
+        guard var leg = ExecutionReport.Leg(rawValue: leg), leg != .timeLimit, leg != .signal else {
             throw WireConversionError(message: m, field: "leg", detail: "unknown leg \"\(self.leg)\"")
         }
         switch (leg, exitReason) {
@@ -266,8 +268,10 @@ extension Quorum_V1_ExecutionReport {
             break
         case (.stop, "time_limit"):
             leg = .timeLimit
+        case (.stop, "signal"):
+            leg = .signal
         default:
-            throw WireConversionError(message: m, field: "exit_reason", detail: "\"\(exitReason)\" does not go with leg \"\(self.leg)\" (take_profit with t, stop or time_limit with s, none with e)")
+            throw WireConversionError(message: m, field: "exit_reason", detail: "\"\(exitReason)\" does not go with leg \"\(self.leg)\" (take_profit with t, stop, time_limit or signal with s, none with e)")
         }
         return ExecutionReport(
             intentID: try Wire.intentID(intentID, m), clientOrderID: clientOrderID, symbol: try nonEmpty(symbol, m, "symbol"),

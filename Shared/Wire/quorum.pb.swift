@@ -461,6 +461,10 @@ public nonisolated struct Quorum_V1_TradeIntent: Sendable {
   /// Time-limit exit after this many bars of `interval` from the entry bar (bar 1); 0 = none.
   public var timeLimitBars: Int32 = 0
 
+  /// A close intent (side SELL): sell the position of this earlier intent at market at the open
+  /// of the kline after this intent's bar; empty = an entry intent.
+  public var closesIntentID: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1379,7 +1383,7 @@ nonisolated extension Quorum_V1_ModelVote: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Quorum_V1_TradeIntent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TradeIntent"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}intent_id\0\u{1}symbol\0\u{1}interval\0\u{3}bar_open_time_ms\0\u{1}side\0\u{1}division\0\u{1}quantity\0\u{3}reference_price\0\u{3}take_profit\0\u{3}stop_loss\0\u{3}created_at_ns\0\u{3}expires_at_ns\0\u{1}shadow\0\u{3}time_limit_bars\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}intent_id\0\u{1}symbol\0\u{1}interval\0\u{3}bar_open_time_ms\0\u{1}side\0\u{1}division\0\u{1}quantity\0\u{3}reference_price\0\u{3}take_profit\0\u{3}stop_loss\0\u{3}created_at_ns\0\u{3}expires_at_ns\0\u{1}shadow\0\u{3}time_limit_bars\0\u{3}closes_intent_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1401,6 +1405,7 @@ nonisolated extension Quorum_V1_TradeIntent: SwiftProtobuf.Message, SwiftProtobu
       case 12: try { try decoder.decodeSingularInt64Field(value: &self.expiresAtNs) }()
       case 13: try { try decoder.decodeSingularBoolField(value: &self.shadow) }()
       case 14: try { try decoder.decodeSingularInt32Field(value: &self.timeLimitBars) }()
+      case 15: try { try decoder.decodeSingularStringField(value: &self.closesIntentID) }()
       default: break
       }
     }
@@ -1449,6 +1454,9 @@ nonisolated extension Quorum_V1_TradeIntent: SwiftProtobuf.Message, SwiftProtobu
     if self.timeLimitBars != 0 {
       try visitor.visitSingularInt32Field(value: self.timeLimitBars, fieldNumber: 14)
     }
+    if !self.closesIntentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.closesIntentID, fieldNumber: 15)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1467,6 +1475,7 @@ nonisolated extension Quorum_V1_TradeIntent: SwiftProtobuf.Message, SwiftProtobu
     if lhs.expiresAtNs != rhs.expiresAtNs {return false}
     if lhs.shadow != rhs.shadow {return false}
     if lhs.timeLimitBars != rhs.timeLimitBars {return false}
+    if lhs.closesIntentID != rhs.closesIntentID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -49,7 +49,8 @@ import Wire
                 id: IntentID(milliseconds: bar.openTime.milliseconds, random: rng.next()), bar: bar, side: .buy, division: "conservative",
                 quantity: Decimal8(units: Int64.random(in: 1...1_000_000_000, using: &rng)), referencePrice: Decimal8(units: Int64.random(in: 1...10_000_000_000_000, using: &rng)),
                 takeProfit: Decimal8(units: 2), stopLoss: Decimal8(units: 1), createdAt: bar.closeTime, expiresAt: bar.closeTime.adding(milliseconds: 300_000), shadow: true,
-                timeLimitBars: Bool.random(using: &rng) ? nil : Int.random(in: 1...100_000, using: &rng)
+                timeLimitBars: Bool.random(using: &rng) ? nil : Int.random(in: 1...100_000, using: &rng),
+                closesIntentID: Bool.random(using: &rng) ? nil : IntentID(milliseconds: bar.openTime.milliseconds - 300_000, random: rng.next())
             )
             #expect(try Quorum_V1_TradeIntent(serializedBytes: Quorum_V1_TradeIntent(intent).serializedBytes() as [UInt8]).domain() == intent)
             let leg = ExecutionReport.Leg.allCases.randomElement(using: &rng)!

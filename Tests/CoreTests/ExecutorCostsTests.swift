@@ -300,6 +300,8 @@ struct ExecutorCostsTests {
                 #expect(exit.fee == costs.takerFeeRate.multiplied(by: exit.price.multiplied(by: quantity), rounding: .up))
             case .entry:
                 Issue.record("two entries")
+            case .signal:
+                Issue.record("a signal exit without a close intent")
             }
             if let limit, exit.leg != .timeLimit {
                 #expect((exit.eventTime.milliseconds - entryKline.openTime.milliseconds) / 60_000 <= Int64(limit), "no position outlives its limit")

@@ -88,7 +88,7 @@ import Wire
     }
 
     @Test func exitReportsSayWhyTheyExited() throws {
-        #expect(ExecutionReport.Leg.allCases.map(\.exitReason) == [nil, "take_profit", "stop", "time_limit"])
+        #expect(ExecutionReport.Leg.allCases.map(\.exitReason) == [nil, "take_profit", "stop", "time_limit", "signal"])
         let report = ExecutionReport(
             intentID: IntentID(milliseconds: 1_722_816_000_000, random: 1), clientOrderID: "c", symbol: "BTCUSDT", leg: .timeLimit, side: .sell,
             price: Decimal8(1), quantity: Decimal8(1), fee: .zero, realizedPnL: .zero, eventTime: Timestamp(milliseconds: 1_722_816_000_000), shadow: true
@@ -106,13 +106,44 @@ import Wire
         var entry = Quorum_V1_ExecutionReport(report)
         entry.leg = "e"; entry.exitReason = ""
         #expect(try entry.domain().leg == .entry)
-        for (leg, reason) in [("x", ""), ("t", "time_limit"), ("e", "stop"), ("s", "target")] {
+        for (leg, reason) in [("x", ""), ("g", "signal"), ("t", "time_limit"), ("e", "stop"), ("s", "target"), ("t", "signal")] {
             var bad = wire
             bad.leg = leg; bad.exitReason = reason
             do { _ = try bad.domain(); Issue.record("\(leg)/\(reason) must be refused") } catch {
-                #expect(error.field == (leg == "x" ? "leg" : "exit_reason"))
+                #expect(error.field == (leg == "x" || leg == "g" ? "leg" : "exit_reason"))
             }
         }
+        // An exit by signal (a close intent) travels as a market exit, leg s, reason signal.
+        var signal = report
+        signal.leg = .signal
+        let signalWire = Quorum_V1_ExecutionReport(signal)
+        #expect(signalWire.leg == "s" && signalWire.exitReason == "signal")
+        #expect(try signalWire.domain() == signal)
+    }
+
+    /// A close intent names the position it closes in field 15; entries leave it empty.
+    @Test func closeIntentsNameTheirPositionAsFieldFifteen() throws {
+        let bar = BarKey(symbol: "BTCUSDT", interval: .fiveMinutes, openTime: Timestamp(milliseconds: 1_722_816_000_000))
+        let target = IntentID(milliseconds: bar.openTime.milliseconds - 600_000, random: 3)
+        var intent = TradeIntent(
+            id: IntentID(milliseconds: bar.openTime.milliseconds, random: 9), bar: bar, side: .sell, division: "conservative",
+            quantity: Decimal8("0.001")!, referencePrice: Decimal8("60000")!, takeProfit: Decimal8("60180")!, stopLoss: Decimal8("59700")!,
+            createdAt: bar.closeTime, expiresAt: bar.next.openTime, shadow: true, closesIntentID: target
+        )
+        let wire = Quorum_V1_TradeIntent(intent)
+        #expect(wire.closesIntentID == target.rawValue)
+        let bytes: [UInt8] = try wire.serializedBytes()
+        // Field 15, length-delimited: tag (15 << 3) | 2 = 0x7A, length 20, then the id.
+        #expect(Array(bytes.suffix(22)) == [0x7A, 20] + Array(target.rawValue.utf8))
+        #expect(try Quorum_V1_TradeIntent(serializedBytes: bytes).domain() == intent)
+        // An entry: absent (empty), nil in the domain; older senders send entries only.
+        intent.closesIntentID = nil
+        let entry = Quorum_V1_TradeIntent(intent)
+        #expect(entry.closesIntentID.isEmpty)
+        #expect(try entry.domain().closesIntentID == nil)
+        var malformed = wire
+        malformed.closesIntentID = "not-an-id"
+        do { _ = try malformed.domain(); Issue.record("a malformed closed intent id must be refused") } catch { #expect(error.field == "closes_intent_id") }
     }
 
     @Test func headerFieldNumbersAreStable() throws {

@@ -20,8 +20,17 @@ import Domain
 /// full for the take-profit and the stop, and the time limit acts only at the open of bar N + 1,
 /// after the gap checks of that same open (the resting orders were there first).
 ///
+/// **Exit by signal.** A close intent (``TradeIntent/closesIntentID``, side SELL, from the
+/// RiskGate on an ensemble exit signal for bar C) sells the named position at market at the open
+/// of kline `C.next`, checked like the time limit: after the gap checks of that open, and after
+/// the time limit when both fall on it (same price, reported `timeLimit`); a take-profit or stop
+/// on an earlier kline wins. The exit is reported under the closed intent's id with leg
+/// ``ExecutionReport/Leg/signal`` (taker fee, slippage). A close intent is journaled and
+/// acknowledged like any intent (exactly once, `duplicate` after); one naming no live position
+/// is acknowledged `rejected` with a `no_position:` reason and does nothing.
+///
 /// **Costs** (``Costs``, by the intent's division). Taker fills (the market entry, a stop, a time
-/// limit) slip against the position: the entry pays price × (1 + s), a stop or time-limit exit
+/// limit, a signal exit) slip against the position: the entry pays price × (1 + s), a stop, time-limit or signal exit
 /// receives price × (1 − s), rounded adversely to the symbol's tick (``Configuration/tickSizes``)
 /// or to 1e-8; s is half the quoted spread of the bar before the fill kline when known
 /// (``Input/spread(_:)``: the spread of the bar that just closed when the fill happens), else
@@ -41,7 +50,10 @@ import Domain
 /// symbol's intervals); otherwise it is the earliest time a live intent could still report at
 /// (its entry kline's open when waiting to enter, the next kline's open when in a position), less
 /// one millisecond. With one interval per symbol this equals "the newest kline processed"; with
-/// several (1m and 5m) it stays correct where the newest open time would not.
+/// several (1m and 5m) it stays correct where the newest open time would not. One exception: a
+/// close intent that arrives after its exit kline was processed reports that exit (event time
+/// before the previous `through`) at once, before the watermark that counts it; the RiskGate,
+/// which counts its close intents, decides nothing until that watermark arrives.
 ///
 /// ```swift
 /// var core = ExecutorCore(configuration: .init())
@@ -106,6 +118,8 @@ public struct ExecutorCore: Sendable {
     struct Position: Sendable {
         var intent: TradeIntent
         var entry: Fill?
+        /// A close intent's exit time (the open of the kline after its bar), when one arrived.
+        var closeAt: Timestamp?
 
         var entryOpenTime: Timestamp { intent.bar.next.openTime }
     }
@@ -131,6 +145,8 @@ public struct ExecutorCore: Sendable {
         self.configuration = configuration
         for intent in journal where seen.insert(intent.id).inserted {
             intentsSeen[intent.bar.symbol, default: 0] += 1
+            // Close intents are not replayed: the paper positions they closed are not rebuilt either.
+            if intent.isClose { continue }
             if configuration.routesLiveIntents, !intent.shadow { continue }
             if !finished.contains(intent.id), Self.rejection(of: intent) == nil, intent.bar.next.openTime <= intent.expiresAt {
                 live[intent.id] = Position(intent: intent, entry: nil)
@@ -178,7 +194,7 @@ public struct ExecutorCore: Sendable {
         }
         intentsSeen[symbol, default: 0] += 1
         var outputs: [Output] = [.journalIntent(intent)]
-        outputs += admit(intent)
+        outputs += intent.isClose ? close(intent) : admit(intent)
         outputs.append(.watermark(watermark(for: symbol)))
         return outputs
     }
@@ -213,8 +229,45 @@ public struct ExecutorCore: Sendable {
         return outputs
     }
 
+    /// A close intent (``TradeIntent/closesIntentID``): the position it names sells at market at
+    /// the open of the kline after the close intent's bar (``ExecutionReport/Leg/signal``), unless
+    /// it exits earlier. Refused (`rejected`, reason starting `no_position:`) when that intent is
+    /// not live here (unknown, finished, expired, or a live-exchange position), or enters only at
+    /// or after that time. When the position's series already went past the exit time (the klines
+    /// came before the close intent) and the position is still open, no exit condition held on
+    /// those klines, so the event-time outcome is the signal exit at that open: it is reported at
+    /// once, before the watermark that counts the close intent.
+    private mutating func close(_ intent: TradeIntent) -> [Output] {
+        let symbol = intent.bar.symbol
+        func refuse(_ reason: String) -> [Output] {
+            [.ack(IntentAck(intentID: intent.id, symbol: symbol, status: .rejected, reason: reason))]
+        }
+        guard let target = intent.closesIntentID else { return [] }
+        if intent.side != .sell { return refuse("invalid close intent: side must be SELL, got \(intent.side.rawValue)") }
+        guard var position = live[target] else {
+            return refuse("no_position: intent \(target) is not in a position here (unknown, already exited or expired)")
+        }
+        if position.intent.bar.symbol != symbol {
+            return refuse("invalid close intent: \(target) is a \(position.intent.bar.symbol) position, not \(symbol)")
+        }
+        let closeAt = intent.bar.next.openTime
+        if closeAt <= position.entryOpenTime {
+            return refuse("no_position: intent \(target) enters at \(position.entryOpenTime), not before the exit time \(closeAt)")
+        }
+        position.closeAt = min(position.closeAt ?? closeAt, closeAt)
+        live[target] = position
+        var outputs: [Output] = [.ack(IntentAck(intentID: intent.id, symbol: symbol, status: .accepted))]
+        if position.entry != nil, let buffer = buffers[SeriesKey(position.intent.bar)], let latest = buffer.latestOpen, latest >= closeAt,
+           let kline = buffer.klines(openingFrom: closeAt).first {
+            outputs += advance(target, on: kline)
+        }
+        return outputs
+    }
+
     /// Why an intent is refused at once, or nil.
     static func rejection(of intent: TradeIntent) -> String? {
+        // Only the kline core closes positions on a signal (see ``close(_:)``); other paths refuse.
+        if intent.isClose { return "close intents (exit signals) are not supported by this fill path" }
         if intent.side != .buy { return "short selling not supported on spot" }
         if !intent.shadow { return "live trading disabled: this executor only paper-fills shadow intents" }
         if intent.quantity <= .zero { return "invalid intent: quantity must be > 0" }
@@ -269,7 +322,10 @@ public struct ExecutorCore: Sendable {
         guard let entry = position.entry else { return outputs }
         let barsSinceEntry = (kline.openTime.milliseconds - position.entryOpenTime.milliseconds) / kline.interval.milliseconds
         let timeLimitReached = intent.timeLimitBars.map { barsSinceEntry >= Int64($0) } ?? false
-        if let (leg, level) = Self.exit(stopLoss: intent.stopLoss, takeProfit: intent.takeProfit, timeLimitReached: timeLimitReached, on: kline) {
+        let signalReached = position.closeAt.map { kline.openTime >= $0 } ?? false
+        if let (leg, level) = Self.exit(
+            stopLoss: intent.stopLoss, takeProfit: intent.takeProfit, timeLimitReached: timeLimitReached, signalReached: signalReached, on: kline
+        ) {
             let costs = configuration.costs(for: intent.division)
             let price = leg == .takeProfit ? level : slipped(level, side: .sell, on: kline, costs: costs)
             let rate = leg == .takeProfit ? costs.makerFeeRate : costs.takerFeeRate
@@ -286,10 +342,13 @@ public struct ExecutorCore: Sendable {
 
     /// Where a long position with these levels exits on this kline, if it does, and the level it
     /// exits at before costs (see the type's documentation for the order).
-    static func exit(stopLoss: Price, takeProfit: Price, timeLimitReached: Bool = false, on kline: Kline) -> (ExecutionReport.Leg, Price)? {
+    static func exit(
+        stopLoss: Price, takeProfit: Price, timeLimitReached: Bool = false, signalReached: Bool = false, on kline: Kline
+    ) -> (ExecutionReport.Leg, Price)? {
         if kline.open >= takeProfit { return (.takeProfit, kline.open) }
         if kline.open <= stopLoss { return (.stop, kline.open) }
         if timeLimitReached { return (.timeLimit, kline.open) }
+        if signalReached { return (.signal, kline.open) }
         if kline.low <= stopLoss { return (.stop, stopLoss) }
         if kline.high >= takeProfit { return (.takeProfit, takeProfit) }
         return nil

@@ -157,6 +157,13 @@ actor LiveTrader {
         intents[intent.id] = intent
         traces[intent.id] = (trace, cause)
         let symbol = intent.bar.symbol
+        if let target = intent.closesIntentID {
+            // Exit signals are paper-only for now: the live position keeps its take-profit and stop
+            // orders. Refused explicitly (and counted) rather than mistaken for a SELL entry.
+            node.counters.increment("live_close_intents_refused")
+            await refuse(intent, .rejected, "close intents (exit signals) are not supported on the live path yet: \(target) keeps its take-profit and stop")
+            return
+        }
         if WallClock.now() > intent.expiresAt {
             await refuse(intent, .expired, "expired at \(intent.expiresAt) before it could be sent")
             return

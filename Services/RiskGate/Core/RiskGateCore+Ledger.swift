@@ -24,6 +24,12 @@ extension RiskGateCore {
             /// The entry fill, once applied (for marking to market).
             var entryQuantity: Quantity?
             var entryPrice: Price?
+            /// A close intent was issued for this position (an exit signal): a later exit signal
+            /// does not close it again.
+            var closing = false
+
+            /// A close intent (``TradeIntent/closesIntentID``): no position and no capital of its own.
+            var isClose: Bool { intent.isClose }
         }
 
         let division: String
@@ -49,6 +55,7 @@ extension RiskGateCore {
         }
 
         var freeCapital: Decimal8 { equity - reserved }
+        /// Intents holding capital (waiting to enter or in a position); close intents never count.
         var openPositions: Int { issued.values.count(where: { !$0.released }) }
         func openPositions(symbol: String) -> Int { issued.values.count(where: { !$0.released && $0.intent.bar.symbol == symbol }) }
 
@@ -60,6 +67,24 @@ extension RiskGateCore {
         var unacknowledged: [TradeIntent] { issued.values.filter { !$0.acknowledged }.map(\.intent) }
 
         // MARK: Arrivals (not applied until their event time is passed)
+
+        /// Records a close intent for the open position `intent.closesIntentID`: it reserves
+        /// nothing and reports nothing under its own id (the exit comes under the position's id),
+        /// so it is released and final at once and only waits for its ack.
+        mutating func issueClose(_ intent: TradeIntent) {
+            precondition(issued[intent.id] == nil, "intent id \(intent.id) issued twice")
+            guard let target = intent.closesIntentID else { preconditionFailure("issueClose takes close intents only") }
+            issued[intent.id] = Issued(intent: intent, reservation: .zero, finalArrived: true, released: true)
+            issued[target]?.closing = true
+        }
+
+        /// Open positions of `symbol` (not released, not already being closed) whose entry time
+        /// (the open of the kline after their bar) is at or before `time`, by intent id.
+        func closable(symbol: String, enteredBy time: Timestamp) -> [Issued] {
+            issued.values.filter {
+                !$0.isClose && !$0.released && !$0.closing && $0.intent.bar.symbol == symbol && $0.intent.bar.next.openTime <= time
+            }.sorted { $0.intent.id < $1.intent.id }
+        }
 
         mutating func issue(_ intent: TradeIntent, recoveryShadow: Bool) {
             precondition(issued[intent.id] == nil, "intent id \(intent.id) issued twice")

@@ -16,6 +16,8 @@ extension RiskGateCore {
             var createdAt: Timestamp, expiresAt: Timestamp, shadow: Bool
             /// Absent in snapshots written before time limits existed (decoded as nil: none).
             var timeLimitBars: Int?
+            /// Absent in snapshots written before close intents existed (decoded as nil: an entry).
+            var closesIntentID: String?
 
             init(_ i: TradeIntent) {
                 id = i.id.rawValue
@@ -32,14 +34,22 @@ extension RiskGateCore {
                 expiresAt = i.expiresAt
                 shadow = i.shadow
                 timeLimitBars = i.timeLimitBars
+                closesIntentID = i.closesIntentID?.rawValue
             }
 
             func intent() throws(RestoreError) -> TradeIntent {
                 guard let intentID = IntentID(id) else { throw RestoreError(violations: ["intent id \"\(id)\" is malformed"]) }
+                var closes: IntentID?
+                if let closesIntentID {
+                    guard let target = IntentID(closesIntentID) else {
+                        throw RestoreError(violations: ["intent \(id): closed intent id \"\(closesIntentID)\" is malformed"])
+                    }
+                    closes = target
+                }
                 return TradeIntent(
                     id: intentID, bar: BarKey(symbol: symbol, interval: interval, openTime: openTime), side: side, division: division,
                     quantity: quantity, referencePrice: referencePrice, takeProfit: takeProfit, stopLoss: stopLoss,
-                    createdAt: createdAt, expiresAt: expiresAt, shadow: shadow, timeLimitBars: timeLimitBars
+                    createdAt: createdAt, expiresAt: expiresAt, shadow: shadow, timeLimitBars: timeLimitBars, closesIntentID: closes
                 )
             }
         }
@@ -81,6 +91,8 @@ extension RiskGateCore {
             var legsSeen: [ExecutionReport.Leg]
             var entryQuantity: Decimal8?
             var entryPrice: Decimal8?
+            /// Absent in snapshots written before close intents existed (nil: not closing).
+            var closing: Bool?
         }
 
         struct StoredLedger: Sendable, Codable, Hashable {
@@ -140,7 +152,7 @@ extension RiskGateCore {
                         Snapshot.StoredIssued(
                             intent: .init($0.intent), reservation: $0.reservation, recoveryShadow: $0.recoveryShadow, acknowledged: $0.acknowledged,
                             finalArrived: $0.finalArrived, released: $0.released, legsSeen: $0.legsSeen.sorted { $0.rawValue < $1.rawValue },
-                            entryQuantity: $0.entryQuantity, entryPrice: $0.entryPrice
+                            entryQuantity: $0.entryQuantity, entryPrice: $0.entryPrice, closing: $0.closing ? true : nil
                         )
                     },
                     day: ledger.day, realizedToday: ledger.realizedToday
@@ -183,7 +195,7 @@ extension RiskGateCore {
                 issued[intent.id] = Ledger.Issued(
                     intent: intent, reservation: entry.reservation, recoveryShadow: entry.recoveryShadow, acknowledged: entry.acknowledged,
                     finalArrived: entry.finalArrived, released: entry.released, legsSeen: Set(entry.legsSeen),
-                    entryQuantity: entry.entryQuantity, entryPrice: entry.entryPrice
+                    entryQuantity: entry.entryQuantity, entryPrice: entry.entryPrice, closing: entry.closing ?? false
                 )
             }
             restored.append(Ledger(division: name, equity: s.equity, reserved: s.reserved, issued: issued, day: s.day, realizedToday: s.realizedToday))

@@ -26,6 +26,13 @@ import Domain
 /// step a division's intents are shadow and reserve nothing; during its reduced step it sizes on
 /// `recoveryCapitalFraction` of its equity.
 ///
+/// **Exit signals** (``EnsembleSignal/Action/exit``, side SELL) pass the same barrier and order;
+/// deciding one issues a close intent (``TradeIntent/closesIntentID``) for every open position of
+/// the symbol that entered by the bar's close, in the named division or in all, in any trading
+/// state (closing reduces risk), or denies `noPosition`. Close intents reserve nothing and count
+/// in `issuedCount` (the Executor counts them in `intentsSeen`); the position's exit report, with
+/// leg ``ExecutionReport/Leg/signal``, releases its capital as any exit does.
+///
 /// **Health and control** (``Input/health(component:healthy:detail:)``, ``Input/feed(symbol:healthy:)``,
 /// ``Input/control(_:division:)``) come from the shell, which verifies control signatures; they
 /// take effect at the gate's latest event time (or `now` before any).
@@ -274,7 +281,7 @@ public struct RiskGateCore: Sendable {
             outputs.append(.duplicateSignal(signal))
             return
         }
-        if signal.side != .buy {
+        if signal.side != .buy && !Self.isExit(signal) {
             // Needs no state: denied at once.
             markDecided(bar)
             outputs.append(.denied(RiskDenied(
@@ -288,6 +295,9 @@ public struct RiskGateCore: Sendable {
         decideReleased(into: &outputs)
         if held.contains(where: { $0.signal.bar == bar }) { outputs.append(.held(signal)) }
     }
+
+    /// An ensemble exit signal (``EnsembleSignal/Action/exit``, side SELL): closes positions.
+    static func isExit(_ signal: EnsembleSignal) -> Bool { signal.action == .exit && signal.side == .sell }
 
     private mutating func markDecided(_ bar: BarKey) {
         let key = SeriesKey(bar)
@@ -403,6 +413,10 @@ public struct RiskGateCore: Sendable {
         applyDue(through: bar.openTime)
         markDecided(bar)
         publishStateIfChanged(into: &outputs)
+        if Self.isExit(signal) {
+            decideExit(entry, into: &outputs)
+            return
+        }
         func deny(_ reason: RiskDenied.Reason, _ division: String, _ detail: String, _ figures: [String: Decimal8] = [:]) {
             outputs.append(.denied(RiskDenied(bar: bar, reason: reason, detail: detail, division: division, figures: figures)))
         }
@@ -470,6 +484,62 @@ public struct RiskGateCore: Sendable {
             outputs.append(.intent(intent))
             publishStateIfChanged(into: &outputs)
         }
+    }
+
+    /// An exit signal for bar B: one close intent per open position of B's symbol (in the named
+    /// division, or in every division when it names none) that entered at or before B's close,
+    /// in division order then intent id. Allowed in every trading state (closing reduces risk:
+    /// REDUCING means exits only, and a HALTED or paused division may still close), and whatever
+    /// the feed. The first close intent takes the shell's id, the others ids derived from it
+    /// (``derivedID(_:index:)``). Nothing to close: denied `noPosition`.
+    private mutating func decideExit(_ entry: Held, into outputs: inout [Output]) {
+        let signal = entry.signal
+        let bar = signal.bar
+        let indices: [Int]
+        if signal.division.isEmpty {
+            indices = Array(ledgers.indices)
+        } else if let index = configuration.divisions.firstIndex(where: { $0.name == signal.division }) {
+            indices = [index]
+        } else {
+            outputs.append(.denied(RiskDenied(bar: bar, reason: .unknownDivision, detail: "no division named \"\(signal.division)\"", division: signal.division)))
+            return
+        }
+        var count = 0
+        for index in indices {
+            for position in ledgers[index].closable(symbol: bar.symbol, enteredBy: bar.closeTime) {
+                let target = position.intent
+                let close = TradeIntent(
+                    id: count == 0 ? entry.intentID : Self.derivedID(entry.intentID, index: count), bar: bar, side: .sell,
+                    division: target.division, quantity: position.entryQuantity ?? target.quantity, referencePrice: signal.referencePrice,
+                    takeProfit: target.takeProfit, stopLoss: target.stopLoss, createdAt: bar.closeTime, expiresAt: bar.next.openTime,
+                    shadow: target.shadow, closesIntentID: target.id
+                )
+                ledgers[index].issueClose(close)
+                issuedCount[bar.symbol, default: 0] += 1
+                outputs.append(.intent(close))
+                count += 1
+            }
+        }
+        if count == 0 {
+            let scope = signal.division.isEmpty ? "any division" : signal.division
+            outputs.append(.denied(RiskDenied(
+                bar: bar, reason: .noPosition, detail: "exit signal: no open position of \(bar.symbol) in \(scope) entered by \(bar.closeTime)",
+                division: signal.division,
+                figures: ["open": Decimal8(indices.reduce(0) { $0 + ledgers[$1].openPositions(symbol: bar.symbol) })]
+            )))
+        }
+    }
+
+    /// The id of the `index`-th (from 1) extra close intent of one exit signal: same time digits as
+    /// `base`, random digits from a hash of `base` and `index` (deterministic, so a replay issues
+    /// the same ids).
+    static func derivedID(_ base: IntentID, index: Int) -> IntentID {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a
+        for byte in base.rawValue.utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+        }
+        hash ^= UInt64(index) &* 0x9E37_79B9_7F4A_7C15
+        return IntentID(milliseconds: base.milliseconds, random: hash)
     }
 
     // MARK: - States

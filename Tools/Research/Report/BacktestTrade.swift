@@ -15,7 +15,9 @@ public struct BacktestTrade: Sendable, Hashable {
         case stop
         /// The intent's time limit (``TradeIntent/timeLimitBars``): sold at market at the open of the bar after it.
         case time
-        /// An opposite signal (ITB-style flip-flop; not produced by the Executor core).
+        /// An exit signal: the ensemble's low models closed the position (the RiskGate's close
+        /// intent, sold at market by the Executor: ``ExecutionReport/Leg/signal``), or, in ITB-style
+        /// simulations, an opposite signal (flip-flop).
         case signal
         /// Still open when the data ended: closed at the last mark (see ``BacktestTrade/trades(reports:intents:signals:feeRate:marks:)``).
         case end
@@ -128,6 +130,7 @@ extension BacktestTrade {
                 let reason: ExitReason = switch exit.leg {
                 case .takeProfit: .target
                 case .timeLimit: .time
+                case .signal: .signal
                 case .stop, .entry: .stop
                 }
                 trades.append(BacktestTrade(
