@@ -144,6 +144,71 @@ extension Integration.CollectorLiveTests {
     /// and trades (md.depth, md.book, md.trade) to the bar with the research pipeline's aggregator
     /// and appends them to the kline's vector; before the book has been in sync for a whole bar,
     /// the book-derived columns are NaN (never made up).
+    /// Shadow fills against the live book (`SHADOW_FILLS=book`): the simulator's book through the
+    /// live collector (md.book.) to a real Executor; a paper entry walks the asks, the exit comes
+    /// from a later book, and the money adds up as in the kline core.
+    @Test func shadowFillsWalkTheLiveBook() async throws {
+        let h = try CollectorLiveHarness(name: "book-fills")
+        defer { h.stopAll() }
+        try h.startBusAndSimulator(start: "2024-08-05")
+        _ = try await h.simTime()   // the simulator is up
+        h.phase("simulator up")
+        try h.startCollector(backfillBars: 1)
+        try h.startExecutor(extra: ["SHADOW_FILLS": "book", "SYMBOLS": "BTCUSDT", "FEE_RATE": "0.001"])
+        do {
+            try await poll("a book on the bus and the executor up", timeout: 60, every: .milliseconds(50)) {
+                if h.bus.lastBook == nil { try await h.advance(ms: 1_000) }
+                return h.bus.lastBook != nil && h.bus.heartbeat(instance: "executor") != nil
+            }
+        } catch {
+            throw SuiteHarness.HarnessError("\(error)\n\(h.logs())")
+        }
+        h.phase("book and executor up")
+        let book = try #require(h.bus.lastBook)
+        let bid = try #require(Decimal8(book.bids[0].price)), ask = try #require(Decimal8(book.asks[0].price))
+        let now = Timestamp(milliseconds: try await h.simTime())
+        let bar = BarKey(symbol: "BTCUSDT", interval: .fiveMinutes, openTime: Timestamp(milliseconds: now.milliseconds / 300_000 * 300_000 - 300_000))
+        // A tight bracket (±0.05 %) so an exit comes within simulated minutes; quantity larger
+        // than the best level, so the entry walks more than one.
+        let first = try #require(Decimal8(book.asks[0].quantity)), second = try #require(book.asks.count > 1 ? Decimal8(book.asks[1].quantity) : Decimal8.zero)
+        let quantity = first + second.divided(by: Decimal8(2), rounding: .down)
+        let intent = TradeIntent(
+            id: IntentID(milliseconds: now.milliseconds, random: 7), bar: bar, side: .buy, division: "default", quantity: quantity,
+            referencePrice: ask, takeProfit: ask.multiplied(by: Decimal8("1.0005")!, rounding: .down),
+            stopLoss: bid.multiplied(by: Decimal8("0.9995")!, rounding: .down),
+            // Book fills judge expiry on the shell's wall clock (the simulator's clock is in 2024).
+            createdAt: now, expiresAt: Timestamp(milliseconds: Int64(Date().timeIntervalSince1970 * 1000) + 3_600_000), shadow: true)
+        try await poll("the intent acknowledged", timeout: 30, every: .milliseconds(100)) {
+            try h.publish(.intent(Quorum_V1_TradeIntent(intent)), topic: Topic.intent(symbol: "BTCUSDT"), eventTime: now)
+            return h.bus.acks.contains { $0.intentID == intent.id.rawValue }
+        }
+        h.phase("intent acknowledged")
+        #expect(h.bus.acks.first { $0.intentID == intent.id.rawValue }?.status == "accepted")
+        var steps = 0
+        try await poll("the entry and the exit filled on the book", timeout: 90, every: .milliseconds(20)) {
+            let legs = Set(h.bus.reports.filter { $0.intentID == intent.id.rawValue }.map(\.leg))
+            if legs.count >= 2 { return true }
+            if steps < 2_000 { steps += 1; try await h.advance(ms: 2_000) }
+            return false
+        }
+        let reports = try h.bus.reports.filter { $0.intentID == intent.id.rawValue }.map { try $0.domain() }
+        let entry = try #require(reports.first { $0.leg == .entry })
+        let exit = try #require(reports.first { $0.isExit })
+        #expect(entry.quantity == quantity && exit.quantity == quantity && entry.shadow && exit.shadow)
+        // The entry walked the asks of a book at or after the intent: never better than a best ask
+        // a good way below the one seen (the simulator's book moves with its clock).
+        #expect(entry.price > bid.multiplied(by: Decimal8("0.99")!, rounding: .down))
+        let fee = { (notional: Decimal8) in Decimal8("0.001")!.multiplied(by: notional, rounding: .up) }
+        let entryNotional = entry.price.multiplied(by: entry.quantity, rounding: .toNearestOrEven)
+        let exitNotional = exit.price.multiplied(by: exit.quantity, rounding: .toNearestOrEven)
+        #expect(entry.fee == fee(entryNotional))
+        if exit.leg == .takeProfit { #expect(exit.price == intent.takeProfit) }
+        // Realized P&L = exit notional − entry notional − both fees (within the VWAP's rounding).
+        let expected = exitNotional - entryNotional - entry.fee - exit.fee
+        #expect(abs((exit.realizedPnL - expected).doubleValue) < 1e-6, "\(exit.realizedPnL) vs \(expected)")
+        print("book-fills: entry \(entry.price) exit \(exit.price) (\(exit.leg.exitReason ?? "?")) after \(steps) clock steps; P&L \(exit.realizedPnL)")
+    }
+
     @Test func featureServiceServesOrderFlowFromTheBookStream() async throws {
         let h = try CollectorLiveHarness(name: "collector-orderflow")
         defer { h.stopAll() }
@@ -203,7 +268,7 @@ final class CollectorLiveHarness: @unchecked Sendable {
 
     /// Prints how long a phase took (the test's log shows where the time goes).
     func phase(_ name: String) {
-        print("collector-live: \(name) after \(String(format: "%.1f", Date().timeIntervalSince(last))) s")
+        FileHandle.standardError.write(Data("collector-live: \(name) after \(String(format: "%.1f", Date().timeIntervalSince(last))) s\n".utf8))
         last = Date()
     }
 
@@ -234,7 +299,7 @@ final class CollectorLiveHarness: @unchecked Sendable {
         ], environment: [:], logDirectory: directory)
         let context = BusContext()
         self.context = context
-        let subscriber = try BusSubscriber(context: context, endpoint: backend, prefixes: ["md.", "hb.", "feat."])
+        let subscriber = try BusSubscriber(context: context, endpoint: backend, prefixes: ["md.", "hb.", "feat.", "exec."])
         self.subscriber = subscriber
         let log = bus
         listener = Task.detached {
@@ -256,6 +321,26 @@ final class CollectorLiveHarness: @unchecked Sendable {
             "STALE_AFTER_MS": "60000", "REST_MAX_RETRY_AFTER_MS": "500", "PING_INTERVAL_MS": "500",
         ], logDirectory: directory)
     }
+
+    /// A shadow Executor on the bus (paper fills), with `extra` settings.
+    func startExecutor(extra: [String: String]) throws {
+        var environment = [
+            "BUS_PUB_ENDPOINT": frontend, "BUS_SUB_ENDPOINT": backend, "SERVICE_INSTANCE": "executor",
+            "HEARTBEAT_INTERVAL_MS": "200", "LOG_LEVEL": "info", "DATA_DIR": directory.appendingPathComponent("executor").path,
+        ]
+        environment.merge(extra) { $1 }
+        processes["executor"] = try ServiceProcess(name: "executor", executable: RepositoryPaths.executable("quorum-executor"),
+                                                   environment: environment, logDirectory: directory)
+    }
+
+    /// Publishes on the bus as the RiskGate would (a test-owned publisher, created on first use).
+    func publish(_ payload: Payload, topic: String, eventTime: Timestamp) throws {
+        if publisher == nil, let context {
+            publisher = try BusPublisher(context: context, endpoint: frontend, identity: PublisherIdentity(service: "riskgate", instance: "test"))
+        }
+        _ = publisher?.publish(payload, topic: topic, eventTime: eventTime)
+    }
+    private var publisher: BusPublisher?
 
     func startFeatures(instance: String, historyEndpoint: String, timeoutMs: Int, extra: [String: String] = [:]) throws {
         var environment = [
@@ -343,6 +428,8 @@ final class CollectorLiveHarness: @unchecked Sendable {
         for (name, process) in processes where name != "bus" { process.stop() }
         processes["bus"]?.stop()
         subscriber?.close()
+        publisher?.close()   // every socket closed first: terminating a ZeroMQ context waits for them
+        publisher = nil
         listener?.cancel()
         context?.terminate()
         context = nil
@@ -364,6 +451,9 @@ final class BusLog: Sendable {
         var heartbeats: [String: Quorum_V1_Heartbeat] = [:]
         var vectors: [String: Int] = [:]
         var lastVector: [String: Quorum_V1_FeatureVector] = [:]
+        var lastBook: Quorum_V1_BookSnapshot?
+        var reports: [Quorum_V1_ExecutionReport] = []
+        var acks: [Quorum_V1_IntentAck] = []
     }
     private let state = Mutex(State())
 
@@ -372,7 +462,11 @@ final class BusLog: Sendable {
             switch envelope.payload {
             case .kline(let k): if k.closed { s.klines.append(k.openTimeMs) }
             case .bookDelta: s.counts[.depth, default: 0] += 1
-            case .bookSnapshot(let b): s.counts[b.full ? .fullBook : .book, default: 0] += 1
+            case .bookSnapshot(let b):
+                s.counts[b.full ? .fullBook : .book, default: 0] += 1
+                if !b.bids.isEmpty && !b.asks.isEmpty { s.lastBook = b }
+            case .executionReport(let r): s.reports.append(r)
+            case .intentAck(let a): s.acks.append(a)
             case .trade: s.counts[.trade, default: 0] += 1
             case .heartbeat(let hb):
                 s.heartbeats[hb.instance] = hb
@@ -391,4 +485,7 @@ final class BusLog: Sendable {
     func heartbeat(instance: String) -> Quorum_V1_Heartbeat? { state.withLock { $0.heartbeats[instance] } }
     func vectors(publisher: String) -> Int { state.withLock { $0.vectors[publisher] ?? 0 } }
     func lastVector(publisher: String) -> Quorum_V1_FeatureVector? { state.withLock { $0.lastVector[publisher] } }
+    var lastBook: Quorum_V1_BookSnapshot? { state.withLock { $0.lastBook } }
+    var reports: [Quorum_V1_ExecutionReport] { state.withLock { $0.reports } }
+    var acks: [Quorum_V1_IntentAck] { state.withLock { $0.acks } }
 }
