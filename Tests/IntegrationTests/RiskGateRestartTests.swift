@@ -25,6 +25,34 @@ extension Integration {
         func clear() { messages.withLock { $0.removeAll() } }
     }
 
+    /// The test's own bus connection: a publisher, and a subscriber collecting into an ``Inbox``.
+    final class TestBus: Sendable {
+        let context = BusContext()
+        let subscriber: BusSubscriber
+        let publisher: BusPublisher
+        let inbox = Inbox()
+        private let reader: Task<Void, Never>
+
+        init(_ harness: SuiteHarness, prefixes: [String], service: String, instance: String) throws {
+            subscriber = try BusSubscriber(context: context, endpoint: harness.backend, prefixes: prefixes)
+            publisher = try BusPublisher(context: context, endpoint: harness.frontend, identity: PublisherIdentity(service: service, instance: instance))
+            let subscriber = subscriber, inbox = inbox
+            reader = Task.detached {
+                for await raw in subscriber.messages {
+                    if let envelope = try? Envelope.decode(raw) { inbox.messages.withLock { $0.append(envelope) } }
+                }
+            }
+        }
+
+        /// Every socket closed before the context is terminated (terminating waits for them).
+        func close() {
+            reader.cancel()
+            publisher.close()
+            subscriber.close()
+            context.terminate()
+        }
+    }
+
     static func bar(_ minute: Int64) -> BarKey {
         BarKey(symbol: "BTCUSDT", interval: .oneMinute, openTime: Timestamp(milliseconds: dayStart + minute * 60_000))
     }
@@ -58,21 +86,9 @@ extension Integration {
             "HEALTH_SERVICES": "", "LOG_LEVEL": "notice",
         ]
         try harness.start("riskgate", executable: "quorum-riskgate", environment: environment)
-        let context = BusContext()
-        defer { context.terminate() }
-        let subscriber = try BusSubscriber(context: context, endpoint: harness.backend, prefixes: ["intent.", "risk.", "hb.riskgate."])
-        let publisher = try BusPublisher(context: context, endpoint: harness.frontend, identity: PublisherIdentity(service: "test", instance: "riskgate-kill"))
-        defer {
-            publisher.close()
-            subscriber.close()
-        }
-        let inbox = Inbox()
-        let reader = Task.detached {
-            for await raw in subscriber.messages {
-                if let envelope = try? Envelope.decode(raw) { inbox.messages.withLock { $0.append(envelope) } }
-            }
-        }
-        defer { reader.cancel() }
+        let bus = try TestBus(harness, prefixes: ["intent.", "risk.", "hb.riskgate."], service: "test", instance: "riskgate-kill")
+        defer { bus.close() }
+        let publisher = bus.publisher, inbox = bus.inbox
 
         // 1. A signal becomes an intent (repeated until the gate's subscription is in place; copies are duplicates).
         do {
@@ -131,21 +147,9 @@ extension Integration {
             "REPUBLISH_MS": "50", "HEALTH_SERVICES": "", "LOG_LEVEL": "warning",
         ]
         try harness.start("riskgate", executable: "quorum-riskgate", environment: environment)
-        let context = BusContext()
-        defer { context.terminate() }
-        let subscriber = try BusSubscriber(context: context, endpoint: harness.backend, prefixes: ["intent.", "risk.denied."])
-        let publisher = try BusPublisher(context: context, endpoint: harness.frontend, identity: PublisherIdentity(service: "test", instance: "riskgate-kills"))
-        defer {
-            publisher.close()
-            subscriber.close()
-        }
-        let inbox = Inbox()
-        let reader = Task.detached {
-            for await raw in subscriber.messages {
-                if let envelope = try? Envelope.decode(raw) { inbox.messages.withLock { $0.append(envelope) } }
-            }
-        }
-        defer { reader.cancel() }
+        let bus = try TestBus(harness, prefixes: ["intent.", "risk.denied."], service: "test", instance: "riskgate-kills")
+        defer { bus.close() }
+        let publisher = bus.publisher, inbox = bus.inbox
         try await poll("the gate to listen", timeout: 60, every: .milliseconds(200)) {
             Self.publishSignal(publisher, minute: 0, seen: 0)
             return !inbox.intents().isEmpty
@@ -193,21 +197,9 @@ extension Integration {
             "DATA_DIR": harness.dataDirectory.path, "QUORUM_CONTROL_KEY": Self.key, "EQUITY": "1000", "STOP_DISTANCE": "0.05",
             "MAX_POSITIONS_PER_SYMBOL": "1000", "MAX_POSITIONS": "1000", "REPUBLISH_MS": "20", "HEALTH_SERVICES": "", "LOG_LEVEL": "error",
         ]
-        let context = BusContext()
-        defer { context.terminate() }
-        let subscriber = try BusSubscriber(context: context, endpoint: harness.backend, prefixes: ["intent.", "risk.denied."])
-        let publisher = try BusPublisher(context: context, endpoint: harness.frontend, identity: PublisherIdentity(service: "executor", instance: "riskgate-phases"))
-        defer {
-            publisher.close()
-            subscriber.close()
-        }
-        let inbox = Inbox()
-        let reader = Task.detached {
-            for await raw in subscriber.messages {
-                if let envelope = try? Envelope.decode(raw) { inbox.messages.withLock { $0.append(envelope) } }
-            }
-        }
-        defer { reader.cancel() }
+        let bus = try TestBus(harness, prefixes: ["intent.", "risk.denied."], service: "executor", instance: "riskgate-phases")
+        defer { bus.close() }
+        let publisher = bus.publisher, inbox = bus.inbox
         /// Plays the Executor for every intent seen, then publishes the signal of `minute`.
         func step(_ minute: Int64) {
             let intents = inbox.intents()
