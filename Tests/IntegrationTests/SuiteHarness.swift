@@ -92,7 +92,7 @@ final class SuiteHarness: @unchecked Sendable {
             "EQUITY": "1000", "RISK_PER_TRADE": "0.005", "TARGET": "0.003", "REPUBLISH_MS": "100",
             "HEALTH_SERVICES": "", "EXECUTOR_WAIT_MS": "600000",
         ])
-        try start("executor", executable: "quorum-executor", environment: ["FEE_RATE": "0.001", "DATA_DIR": dataDirectory.path])
+        try start("executor", executable: "quorum-executor", environment: ["FEE_RATE": "0.001", "DATA_DIR": dataDirectory.path, "SHADOW_FILLS": "kline"])
     }
 
     func startPredictor(instance: String) throws {

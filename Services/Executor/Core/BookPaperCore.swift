@@ -1,8 +1,9 @@
 import Domain
 
-/// Shadow fills against the live L2 book (`md.book.<SYM>.`), for deployments where books are on
-/// the bus (env `SHADOW_FILLS=book`; the kline-based ``ExecutorCore`` stays the default, which the
-/// demo and the replay parity depend on). Outputs have the same shape as the kline core's and the
+/// Shadow fills against the live L2 book (`md.book.<SYM>.`): the Executor's default (env
+/// `SHADOW_FILLS=book`). Replays, whose books (if any) run on another clock than their klines, use
+/// the kline-based ``ExecutorCore`` (`SHADOW_FILLS=kline`: the demo, the replay parity, every
+/// in-process backtest). Outputs have the same shape as the kline core's and the
 /// live path's: the journal and reports cannot tell paper from live except by the shadow flag.
 ///
 /// **Entry.** A shadow BUY is a market order: it walks the asks of the symbol's latest book, best
@@ -16,7 +17,15 @@ import Domain
 /// the bids (the stop first, as in the kline core); best bid ≥ take-profit → the take-profit LIMIT
 /// fills whole at its own price (the book crossed it); an intent with a time limit of N bars whose
 /// book is at or after the open of bar N + 1 counted from the entry bar (`bar.next`, as in the
-/// kline core) → a market SELL walks the bids (`timeLimit`).
+/// kline core) → a market SELL walks the bids (`timeLimit`); a position a close intent named whose
+/// book is at or after the open of the bar after the close intent's bar (as in the kline core) → a
+/// market SELL walks the bids (`signal`).
+///
+/// **Close intents** (``TradeIntent/closesIntentID``, side SELL): accepted when the named intent is
+/// in a position here (its entry filled); the exit is reported under the position's intent id with
+/// leg ``ExecutionReport/Leg/signal``. Refused (`rejected`, reason starting `no_position:`) when the
+/// named intent is unknown, finished, expired or not entered yet (its entry, if it comes, then keeps
+/// its own take-profit, stop and time limit).
 ///
 /// **Money.** As in ``ExecutorCore``: notional = Σ price × quantity (each rounded half to even),
 /// fee = rate × notional rounded up (the division's taker rate for the market entry, the stop and
@@ -35,6 +44,8 @@ public struct BookPaperCore: Sendable {
         var intent: TradeIntent
         var entryNotional: Decimal8?
         var entryFee: Decimal8 = .zero
+        /// Sell at market on the first book at or after this time (a close intent's).
+        var closeAt: Timestamp?
     }
 
     public let configuration: ExecutorCore.Configuration
@@ -63,7 +74,9 @@ public struct BookPaperCore: Sendable {
             }
             intentsSeen[symbol, default: 0] += 1
             var outputs: [ExecutorCore.Output] = [.journalIntent(intent)]
-            if let reason = ExecutorCore.rejection(of: intent) {
+            if intent.isClose {
+                outputs += close(intent, now: now)
+            } else if let reason = ExecutorCore.rejection(of: intent) {
                 outputs.append(.ack(IntentAck(intentID: intent.id, symbol: symbol, status: .rejected, reason: reason)))
             } else if now > intent.expiresAt {
                 outputs.append(.ack(IntentAck(intentID: intent.id, symbol: symbol, status: .expired, reason: "received at \(now), after its expiry \(intent.expiresAt)")))
@@ -83,6 +96,49 @@ public struct BookPaperCore: Sendable {
             outputs.append(.watermark(watermark(book.symbol)))
             return outputs
         }
+    }
+
+    /// Entries still waiting for a first book of their symbol and past their expiry: `expired`, with
+    /// a reason that points at the missing feed. (An entry is otherwise only checked when a book of
+    /// its symbol arrives, so without books it would wait forever; the shell calls this on every
+    /// kline.) Each symbol's watermark follows its expiries.
+    public mutating func expireWaiting(now: Timestamp) -> [ExecutorCore.Output] {
+        let stale = positions.values.filter { $0.entryNotional == nil && now > $0.intent.expiresAt }.map(\.intent).sorted { $0.id < $1.id }
+        var outputs: [ExecutorCore.Output] = []
+        for intent in stale {
+            positions[intent.id] = nil
+            let symbol = intent.bar.symbol
+            let detail = books[symbol] == nil ? "no book of \(symbol) has arrived (is the Collector publishing md.book.\(symbol).?)" : "no book since the entry could fill"
+            outputs.append(.ack(IntentAck(intentID: intent.id, symbol: symbol, status: .expired, reason: "\(detail) before its expiry \(intent.expiresAt)")))
+        }
+        for symbol in Set(stale.map(\.bar.symbol)).sorted() { outputs.append(.watermark(watermark(symbol))) }
+        return outputs
+    }
+
+    /// A close intent: marks the named position to sell at the open of the bar after the close
+    /// intent's bar, at once when the latest book is already there.
+    private mutating func close(_ intent: TradeIntent, now: Timestamp) -> [ExecutorCore.Output] {
+        let symbol = intent.bar.symbol
+        func refuse(_ reason: String) -> [ExecutorCore.Output] {
+            [.ack(IntentAck(intentID: intent.id, symbol: symbol, status: .rejected, reason: reason))]
+        }
+        guard let target = intent.closesIntentID else { return [] }
+        if intent.side != .sell { return refuse("invalid close intent: side must be SELL, got \(intent.side.rawValue)") }
+        guard var position = positions[target] else {
+            return refuse("no_position: intent \(target) is not in a position here (unknown, already exited or expired)")
+        }
+        if position.intent.bar.symbol != symbol {
+            return refuse("invalid close intent: \(target) is a \(position.intent.bar.symbol) position, not \(symbol)")
+        }
+        guard position.entryNotional != nil else {
+            return refuse("no_position: intent \(target) has not entered yet (no book has filled its entry)")
+        }
+        let closeAt = intent.bar.next.openTime
+        position.closeAt = min(position.closeAt ?? closeAt, closeAt)
+        positions[target] = position
+        var outputs: [ExecutorCore.Output] = [.ack(IntentAck(intentID: intent.id, symbol: symbol, status: .accepted))]
+        if let book = books[symbol], book.eventTime >= closeAt { outputs += advance(target, on: book, now: now) }
+        return outputs
     }
 
     /// Fills an entry, or checks the exits, of one position on a book.
@@ -110,6 +166,8 @@ public struct BookPaperCore: Sendable {
                   book.eventTime >= intent.bar.next.openTime.adding(milliseconds: Int64(bars) * intent.bar.interval.milliseconds),
                   let (price, notional) = Self.walk(book.bids, quantity: intent.quantity) {
             exit = (.timeLimit, price, notional)
+        } else if let closeAt = position.closeAt, book.eventTime >= closeAt, let (price, notional) = Self.walk(book.bids, quantity: intent.quantity) {
+            exit = (.signal, price, notional)
         } else {
             exit = nil
         }

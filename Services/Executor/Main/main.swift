@@ -10,12 +10,13 @@ import Wire
 
 // quorum-executor: intents in (intent.), klines in (md.kline.). Journals every intent in SQLite
 // before acting (an intent received twice is executed once).
-// Shadow mode (the default): paper-fills entries at the next kline's open with a fee, exits at
-// take-profit or stop (the stop first when both are touched in one bar) or, for intents with a
-// time limit, at the open of the bar after it. Taker fills (entry, stop, time limit) slip by
-// SLIPPAGE_BPS and pay TAKER_FEE_RATE; the take-profit LIMIT pays MAKER_FEE_RATE; per division
-// from QUORUM_CONFIG when set. (Half-spread slippage needs the bar's spread, which only the
-// in-process backtest has; on the bus SHADOW_FILLS=book walks the real book instead.)
+// Shadow mode (the default): paper fills. SHADOW_FILLS=book (the default) walks the live L2 book
+// (md.book.<SYM>., BookPaperCore): market entries and stops walk the levels, a take-profit LIMIT
+// fills when the bid crosses it. SHADOW_FILLS=kline (replays: the demo, the parity tests, like the
+// in-process backtest) fills entries at the next kline's open and exits at take-profit or stop (the
+// stop first when both are touched in one bar) or at a time limit's or exit signal's open; taker
+// fills slip by SLIPPAGE_BPS. Taker fills pay TAKER_FEE_RATE, the take-profit LIMIT MAKER_FEE_RATE;
+// per division from QUORUM_CONFIG when set.
 // Live mode (ENABLE_LIVE_TRADING=1 and keys): intents without the shadow flag become Binance orders
 // through LiveTrader (journal first, crash-safe); shadow intents are still paper-filled.
 // Publishes exec.ack., exec.report.<SYM>. and exec.mark.<SYM>.; the mode is printed at start and
@@ -52,8 +53,8 @@ await ServiceMain.run(service: "executor") { env in
     let safetyMs = env.int("SAFETY_POLL_MS", default: 30_000, range: 100...3_600_000, "live, stream up: every open order is queried this often anyway")
     let apiErrorThreshold = env.int("API_ERRORS_DEGRADED", default: 10, range: 0...1_000_000, "live: more API errors than this in the last minute make the heartbeat degraded")
     let clockSync = env.bool("BINANCE_CLOCK_SYNC", default: true, "live: measure Binance's clock offset at start (off: sign with the local clock)")
-    let shadowFills = env.string("SHADOW_FILLS", default: "kline", "paper fills: kline (next kline's open; the demo's) | book (walk the md.book. levels)")
-    if shadowFills != "kline" && shadowFills != "book" { env.fail("SHADOW_FILLS=\(shadowFills): expected kline or book") }
+    let shadowFills = env.string("SHADOW_FILLS", default: "book", "paper fills: book (walk the live md.book. levels) | kline (next kline's open: replays, the demo)")
+    if shadowFills != "kline" && shadowFills != "book" { env.fail("SHADOW_FILLS=\(shadowFills): expected book or kline") }
     let crashText = env.string("EXECUTOR_CRASH_AT", default: "", "tests only: <phase>:<n> SIGKILLs the process the n-th time it reaches a phase")
 
     let mode = TradingMode.read(ProcessInfo.processInfo.environment)
@@ -82,7 +83,7 @@ await ServiceMain.run(service: "executor") { env in
         let crash = crash ?? .never
         switch mode {
         case .shadow(let reason):
-            print("quorum-executor: mode shadow (\(reason)): every intent is paper-filled")
+            print("quorum-executor: mode shadow (\(reason)): every intent is paper-filled on the \(shadowFills == "book" ? "live book (SHADOW_FILLS=book)" : "next kline's open (SHADOW_FILLS=kline)")")
             node.logger.notice("mode shadow", metadata: ["mode": "shadow", "mode.reason": "\(reason)"])
         case .live(let credentials):
             print("quorum-executor: mode LIVE on \(endpoints!.rest) (orders are sent to the exchange; shadow intents are paper-filled)")
@@ -90,6 +91,7 @@ await ServiceMain.run(service: "executor") { env in
                                                        "exits": "\(settings.exitMode.rawValue)", "credentials": "\(credentials.signingKey)"])
         }
         node.counters.set(isLive ? "mode_live" : "mode_shadow", to: 1)
+        node.counters.set(shadowFills == "book" ? "shadow_fills_book" : "shadow_fills_kline", to: 1)
 
         let path = (dataDirectory as NSString).appendingPathComponent("executor.sqlite")
         let journal = try Journal(path: path, durable: isLive)
@@ -172,7 +174,10 @@ await ServiceMain.run(service: "executor") { env in
                 } else if fillsOnBooks, case .intent(let intent) = input {
                     outputs = bookCore.handle(.intent(intent), now: WallClock.now())
                 } else if let input {
-                    outputs = core.handle(input, now: WallClock.now())
+                    var produced = core.handle(input, now: WallClock.now())
+                    // Book fills: entries still waiting for a first book expire on the klines' beat.
+                    if fillsOnBooks, case .kline = input { produced += bookCore.expireWaiting(now: WallClock.now()) }
+                    outputs = produced
                 } else {
                     outputs = []
                 }
