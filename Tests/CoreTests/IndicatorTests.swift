@@ -162,6 +162,52 @@ private func bars(close: [Double]) -> [BarValues] {
         #expect(run(SimpleMovingAverage(inputs: [.close], window: 1), bars(close: closes)) == closes)
     }
 
+    /// `run` over a column, in chunks of any length and from any state, gives exactly `update`'s
+    /// bits bar by bar: SMA windows on both sides of the direct-sum limit, RSI and ATR (property).
+    @Test func runInChunksEqualsUpdateBitForBit() {
+        var rng = SeededGenerator(seed: 11)
+        for trial in 0..<60 {
+            var price = 100.0
+            let values = (0..<Int.random(in: 1...400, using: &rng)).map { _ -> BarValues in
+                price *= 1 + Double.random(in: -0.02...0.02, using: &rng)
+                let high = price * (1 + Double.random(in: 0...0.01, using: &rng)), low = price * (1 - Double.random(in: 0...0.01, using: &rng))
+                return BarValues(open: price, high: high, low: low, close: price, volume: 1)
+            }
+            let window = [1, 2, 3, 6, 12, SimpleMovingAverage.directSumLimit, SimpleMovingAverage.directSumLimit + 1, 30][trial % 8]
+            func check<I: Indicator>(_ make: () -> I, _ name: String) {
+                var streaming = make()
+                let expected = values.map { streaming.update($0) }
+                var batch = make()
+                var got: [Double] = []
+                var start = 0
+                while start < values.count {
+                    let end = min(values.count, start + Int.random(in: 0...40, using: &rng))
+                    if Bool.random(using: &rng) || end == start {
+                        // Some bars through update, the rest of the chunk through run.
+                        got.append(batch.update(values[start]))
+                        start += 1
+                        continue
+                    }
+                    let chunk = Array(values[start..<end])
+                    let o = chunk.map(\.open), h = chunk.map(\.high), l = chunk.map(\.low), c = chunk.map(\.close), v = chunk.map(\.volume)
+                    var out = [Double](repeating: 0, count: chunk.count)
+                    o.withUnsafeBufferPointer { o in h.withUnsafeBufferPointer { h in l.withUnsafeBufferPointer { l in
+                    c.withUnsafeBufferPointer { c in v.withUnsafeBufferPointer { v in
+                        let columns = BarColumnPointers(open: o.baseAddress!, high: h.baseAddress!, low: l.baseAddress!, close: c.baseAddress!, volume: v.baseAddress!)
+                        out.withUnsafeMutableBufferPointer { batch.run(columns, count: chunk.count, into: $0.baseAddress!) }
+                    }}}}}
+                    got += out
+                    start = end
+                }
+                let same = zip(expected, got).allSatisfy { $0.bitPattern == $1.bitPattern }
+                #expect(same && expected.count == got.count, "\(name) window \(window), \(values.count) bars (trial \(trial))")
+            }
+            check({ SimpleMovingAverage(inputs: [.close], window: window) }, "SMA")
+            check({ RelativeStrengthIndex(inputs: [.close], window: max(2, window)) }, "RSI")
+            check({ AverageTrueRange(inputs: [.high, .low, .close], window: window) }, "ATR")
+        }
+    }
+
     @Test func smaDoesNotDriftOverALongSeries() {
         var rng = SeededGenerator(seed: 5)
         var price = 60_000.0

@@ -1,6 +1,10 @@
 /// TA-Lib `ATR` (Wilder): `TR_t = max(H_t − L_t, |H_t − C_{t−1}|, |L_t − C_{t−1}|)` from the second bar on;
 /// `ATR(n) = mean(TR_1..TR_n)` at index n, then `ATR_t = (ATR_{t−1}·(n−1) + TR_t)/n`. The first n bars are
 /// undefined. For n = 1 it is the true range (TA-Lib's `TRANGE`), as TA-Lib does.
+///
+/// The smoothing is computed as `ATR_{t−1}·((n−1)/n) + TR_t·(1/n)` (see ``RelativeStrengthIndex``:
+/// the same value to within a few units in the last place, without a division on the dependency
+/// chain); streaming and batch do exactly these operations.
 public struct AverageTrueRange: Indicator {
     public static let function = "ATR"
     public static let inputs = IndicatorInputs.fixed([.high, .low, .close])
@@ -11,9 +15,15 @@ public struct AverageTrueRange: Indicator {
     private var seen = 0
     private var average = 0.0
 
+    /// (n − 1)/n and 1/n: the smoothing's weights.
+    private let keep: Double
+    private let share: Double
+
     public init(inputs: [BarField], window: Int) {
         precondition(inputs == [.high, .low, .close] && window >= 1, "ATR takes high, low, close and a window ≥ 1")
         self.window = window
+        self.keep = Double(window - 1) / Double(window)
+        self.share = 1 / Double(window)
     }
 
     public var lookback: Int { window }
@@ -28,7 +38,7 @@ public struct AverageTrueRange: Indicator {
         }
         guard i < count else { return }
         let high = columns.high, low = columns.low, close = columns.close
-        let n = Double(window), m = n - 1
+        let keep = self.keep, share = self.share
         var previousClose = self.previousClose, average = self.average
         let steady = count - i
         while i < count {
@@ -37,9 +47,7 @@ public struct AverageTrueRange: Indicator {
             range = up > range ? up : range
             let down = abs(previousClose - low[i])
             range = down > range ? down : range
-            average *= m
-            average += range
-            average /= n
+            average = average * keep + range * share
             output[i] = average
             previousClose = close[i]
             i += 1
@@ -70,9 +78,7 @@ public struct AverageTrueRange: Indicator {
             average += range
             average /= n
         } else {
-            average *= n - 1
-            average += range
-            average /= n
+            average = average * keep + range * share
         }
         return average
     }
