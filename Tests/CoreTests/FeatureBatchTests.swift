@@ -98,6 +98,23 @@ private let everySet = [
         }
     }
 
+    /// Large inputs compute their columns on several threads: the same bits, flags, gaps and drops
+    /// as one thread, with restarts, made-up bars and dropped rows in the series.
+    @Test(arguments: [false, true])
+    func parallelColumnsEqualSequentialBitForBit(interpolate: Bool) throws {
+        let klines = randomWalk(15_000, interval: .fiveMinutes, seed: 9, gaps: true, duplicates: true)
+        let configuration = try FeatureServiceCore.Configuration(features: everyFeature, sets: everySet, maxInterpolatedGap: interpolate ? 3 : nil)
+        #expect(klines.count * configuration.specs.count >= FeatureBatch.parallelCells, "the input must take the parallel path")
+        let bars = FeatureBatch.Bars(klines: klines)
+        let parallel = try FeatureBatch.compute(bars, interval: .fiveMinutes, configuration: configuration)
+        let sequential = try FeatureBatch.compute(bars, interval: .fiveMinutes, configuration: configuration, parallel: false)
+        #expect(parallel.complete == sequential.complete && parallel.gaps == sequential.gaps && parallel.drops == sequential.drops)
+        #expect(parallel.columns.count == sequential.columns.count)
+        for (j, (a, b)) in zip(parallel.columns, sequential.columns).enumerated() {
+            #expect(a.map(\.bitPattern) == b.map(\.bitPattern), "column \(configuration.features[j])")
+        }
+    }
+
     /// After a gap every indicator starts again: the first vector comes exactly lookback + 1 bars after
     /// the gap, and its values equal those of a core that never saw the bars before the gap.
     @Test func aGapRestartsEveryIndicator() throws {

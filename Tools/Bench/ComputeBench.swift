@@ -28,13 +28,13 @@ enum ComputeBench {
     }
 
     /// Median milliseconds of one `FeatureBatch.compute` over every bar (columns built once, outside the timing).
-    static func batchMilliseconds(_ bars: [Kline], features: [String], runs: Int) throws -> Double {
+    static func batchMilliseconds(_ bars: [Kline], features: [String], runs: Int, parallel: Bool) throws -> Double {
         let configuration = try FeatureServiceCore.Configuration(features: features)
         let columns = FeatureBatch.Bars(klines: bars)
         let interval = bars[0].interval
         var complete = 0
         let ns = try medianTime(runs: runs) {
-            let result = try FeatureBatch.compute(columns, interval: interval, configuration: configuration)
+            let result = try FeatureBatch.compute(columns, interval: interval, configuration: configuration, parallel: parallel)
             complete += result.complete.count
         }
         precondition(complete > 0)

@@ -1,4 +1,5 @@
 import Domain
+import Foundation
 
 /// Whole columns in, whole columns out: the features of one series (one symbol, one interval) with
 /// exactly `FeatureServiceCore`'s values, for research on millions of bars.
@@ -77,7 +78,7 @@ public enum FeatureBatch {
     }
 
     /// A run of bars fed to fresh indicators: input rows, or (with interpolation or drops) a compact copy.
-    private struct Segment {
+    private struct Segment: Sendable {
         var firstRow: Int
         var endRow: Int
         /// Input row of each fed bar, −1 for a made-up one; nil when the segment is the rows firstRow..<endRow.
@@ -85,8 +86,15 @@ public enum FeatureBatch {
         var bars: [BarValues] = []
     }
 
+    /// Rows × features from which the columns are computed on several threads (one column per
+    /// task): below it the threads cost more than they save.
+    public static let parallelCells = 250_000
+
+    /// - Parameter parallel: compute the columns on several threads when the input is large
+    ///   (``parallelCells``). Each column is computed by exactly the same code either way, so the
+    ///   values are the same bits.
     public static func compute(
-        _ bars: Bars, interval: Interval, configuration: FeatureServiceCore.Configuration
+        _ bars: Bars, interval: Interval, configuration: FeatureServiceCore.Configuration, parallel: Bool = true
     ) throws(Error) -> Result {
         let n = bars.count
         let lengths = [bars.open.count, bars.high.count, bars.low.count, bars.close.count, bars.volume.count]
@@ -96,17 +104,43 @@ public enum FeatureBatch {
         let width = configuration.specs.count
         var gaps: [Gap] = [], drops: [Drop] = []
         let segments = split(bars, interval: interval, configuration: configuration, gaps: &gaps, drops: &drops)
+        let lookback = configuration.warmupBars(for: interval) - 1
+        var complete = [Bool](repeating: false, count: n)
+        for segment in segments {
+            if let rows = segment.rows {
+                for (index, row) in rows.enumerated() where row >= 0 && index >= lookback { complete[row] = true }
+            } else if segment.endRow - segment.firstRow > lookback {
+                for row in (segment.firstRow + lookback)..<segment.endRow { complete[row] = true }
+            }
+        }
         // When every row is fed in place (no drop, no made-up bar), the indicators write every value:
         // the columns need no NaN fill first.
         let everyRowWritten = drops.isEmpty && segments.allSatisfy { $0.rows == nil }
-        let columns = (0..<width).map { _ in
-            everyRowWritten
-                ? [Double](unsafeUninitializedCapacity: n) { _, initialized in initialized = n }
-                : [Double](repeating: .nan, count: n)
+        let columns: [[Double]]
+        if parallel && width > 1 && n * width >= parallelCells {
+            let slots = ColumnSlots(count: width)
+            DispatchQueue.concurrentPerform(iterations: width) { j in
+                slots.store(column(j, bars, segments: segments, configuration: configuration, interval: interval, everyRowWritten: everyRowWritten), at: j)
+            }
+            columns = slots.columns
+        } else {
+            columns = (0..<width).map { column($0, bars, segments: segments, configuration: configuration, interval: interval, everyRowWritten: everyRowWritten) }
         }
-        var result = Result(names: configuration.features, columns: columns, complete: [Bool](repeating: false, count: n), gaps: gaps, drops: drops)
-        let lookback = configuration.warmupBars(for: interval) - 1
+        var result = Result(names: configuration.features, columns: columns, complete: complete, gaps: gaps, drops: drops)
+        applyTransforms(configuration, to: &result)
+        return result
+    }
 
+    /// Output j over every segment, in a fresh column.
+    private static func column(
+        _ j: Int, _ bars: Bars, segments: [Segment], configuration: FeatureServiceCore.Configuration, interval: Interval, everyRowWritten: Bool
+    ) -> [Double] {
+        let n = bars.count
+        var out = everyRowWritten
+            ? [Double](unsafeUninitializedCapacity: n) { _, initialized in initialized = n }
+            : [Double](repeating: .nan, count: n)
+        let spec = configuration.specs[j]
+        out.withUnsafeMutableBufferPointer { out in
         bars.open.withUnsafeBufferPointer { open in
         bars.high.withUnsafeBufferPointer { high in
         bars.low.withUnsafeBufferPointer { low in
@@ -118,24 +152,35 @@ public enum FeatureBatch {
                 volume: volume.baseAddress ?? UnsafePointer(bitPattern: 8)!
             )
             for segment in segments {
+                var indicator = spec.makeIndicator(interval: interval, volatility: configuration.volatility)
                 if let rows = segment.rows {
-                    run(segment.bars, rows: rows, lookback: lookback, configuration: configuration, interval: interval, into: &result)
+                    run(&indicator, segment.bars, rows: rows, into: out)
                 } else {
-                    let count = segment.endRow - segment.firstRow
-                    for j in 0..<width {
-                        var indicator = configuration.specs[j].makeIndicator(interval: interval, volatility: configuration.volatility)
-                        result.columns[j].withUnsafeMutableBufferPointer { out in
-                            indicator.run(input.advanced(by: segment.firstRow), count: count, into: out.baseAddress! + segment.firstRow)
-                        }
-                    }
-                    if count > lookback {
-                        for row in (segment.firstRow + lookback)..<segment.endRow { result.complete[row] = true }
-                    }
+                    indicator.run(input.advanced(by: segment.firstRow), count: segment.endRow - segment.firstRow, into: out.baseAddress! + segment.firstRow)
                 }
             }
-        }}}}}
-        applyTransforms(configuration, to: &result)
-        return result
+        }}}}}}
+        return out
+    }
+
+    /// Columns finished by concurrent tasks, each stored once in its own slot.
+    private final class ColumnSlots: @unchecked Sendable {
+        private let lock = NSLock()
+        private var slots: [[Double]?]
+
+        init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+        func store(_ column: [Double], at index: Int) {
+            lock.lock()
+            slots[index] = column
+            lock.unlock()
+        }
+
+        var columns: [[Double]] {
+            lock.lock()
+            defer { lock.unlock() }
+            return slots.map { $0! }
+        }
     }
 
     /// Splits the rows as the core's `step` does: drops, gaps that restart, gaps that are filled.
@@ -206,10 +251,7 @@ public enum FeatureBatch {
     }
 
     /// A compact segment: run over its bars, then scatter the values of real rows back.
-    private static func run(
-        _ segmentBars: [BarValues], rows: [Int], lookback: Int, configuration: FeatureServiceCore.Configuration,
-        interval: Interval, into result: inout Result
-    ) {
+    private static func run(_ indicator: inout any Indicator, _ segmentBars: [BarValues], rows: [Int], into out: UnsafeMutableBufferPointer<Double>) {
         let count = segmentBars.count
         var scratch = [Double](repeating: .nan, count: count)
         let open = segmentBars.map(\.open), high = segmentBars.map(\.high), low = segmentBars.map(\.low)
@@ -217,13 +259,9 @@ public enum FeatureBatch {
         open.withUnsafeBufferPointer { o in high.withUnsafeBufferPointer { h in low.withUnsafeBufferPointer { l in
         close.withUnsafeBufferPointer { c in volume.withUnsafeBufferPointer { v in
             let columns = BarColumnPointers(open: o.baseAddress!, high: h.baseAddress!, low: l.baseAddress!, close: c.baseAddress!, volume: v.baseAddress!)
-            for j in configuration.specs.indices {
-                var indicator = configuration.specs[j].makeIndicator(interval: interval, volatility: configuration.volatility)
-                scratch.withUnsafeMutableBufferPointer { indicator.run(columns, count: count, into: $0.baseAddress!) }
-                for (index, row) in rows.enumerated() where row >= 0 { result.columns[j][row] = scratch[index] }
-            }
+            scratch.withUnsafeMutableBufferPointer { indicator.run(columns, count: count, into: $0.baseAddress!) }
         }}}}}
-        for (index, row) in rows.enumerated() where row >= 0 && index >= lookback { result.complete[row] = true }
+        for (index, row) in rows.enumerated() where row >= 0 { out[row] = scratch[index] }
     }
 
     /// The sets' per-bar transforms, row by row (the vector's raw values in, transformed values out).
