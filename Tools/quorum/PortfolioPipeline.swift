@@ -189,8 +189,9 @@ extension PipelineCommand {
             configs: [.init(name: path, hash: Pipeline.Output.contentHash(text), text: text)], subreports: subreports
         )
         let written = try report.write(to: URL(fileURLWithPath: folder), baseName: "report")
-        print(report.terminalTable())
-        for reason in report.decision?.reasons ?? [] { print("go/no-go: \(reason)") }
+        let table = report.terminalTable()
+        print(table)
+        for reason in report.decision?.reasons ?? [] where !table.contains(reason) { print("go/no-go: \(reason)") }
         print("report: \(written.html.path) and \(written.json.path)")
         let seconds = Double(WallClock.monotonicNanoseconds() - started) / 1e9
         print("pipeline: portfolio done in \(String(format: "%.2f", seconds)) s; per-config reports in \(subreports.map { (folder as NSString).appendingPathComponent($0.html) }.joined(separator: ", "))")
