@@ -148,7 +148,7 @@ struct PipelineCommand: AsyncParsableCommand {
     @Option(name: .customLong("itb-threshold"), help: "Also run ITB's simulate on the out-of-sample score p(high) − p(low): buy ≥ T, sell ≤ −T.")
     var itbThreshold: Double?
 
-    @Flag(name: .customLong("synthetic-books"), help: "The order books behind this run were synthetic (the simulator's): the report gives no verdict.")
+    @Flag(name: .customLong("synthetic-books"), help: "The order books behind this run were synthetic (the simulator's): the report gives no verdict. A portfolio: those of its configs with order-flow features.")
     var syntheticBooks = false
 
     @Option(name: .customLong("slippage-bps"), help: "Paper slippage of taker fills in basis points where no spread is known (default: the division's slippage_bps, 0).")
@@ -221,7 +221,7 @@ struct PipelineCommand: AsyncParsableCommand {
         try applyCosts(to: &loaded.division)
         let window = try RunWindow(self)
         let folder = out ?? "var/pipeline/\(loaded.config.symbol)-\(loaded.config.interval.name)"
-        let run = try runConfig(loaded, files, configPath: configOptions.config, folder: folder, modelsFolder: models, window: window, equity: try equityValue())
+        let run = try runConfig(loaded, files, configPath: configOptions.config, folder: folder, modelsFolder: models, window: window, equity: try equityValue(), forceSynthetic: syntheticBooks)
         print(run.report.terminalTable())
         print("report: \(run.written.html.path) and \(run.written.json.path)")
         let seconds = Double(WallClock.monotonicNanoseconds() - started) / 1e9
@@ -238,7 +238,7 @@ struct PipelineCommand: AsyncParsableCommand {
     /// its report (written, not printed). A portfolio runs this once per model config.
     func runConfig(
         _ loaded: LoadedConfig, _ files: ModelConfig.FileCheck, configPath: String, folder: String, modelsFolder: String?,
-        window: RunWindow, equity: Decimal8
+        window: RunWindow, equity: Decimal8, forceSynthetic: Bool
     ) throws -> (output: Pipeline.Output, report: BacktestReport, written: (html: URL, json: URL)) {
         var klines = try configOptions.klines(loaded, files)
         if let until = window.until { klines = klines.filter { $0.openTime < until } }
@@ -251,8 +251,8 @@ struct PipelineCommand: AsyncParsableCommand {
             throw CommandFailure("\(configPath): no kline left\(window.until.map { " before \($0)" } ?? "")")
         }
         let flow = try configOptions.orderFlowBars(loaded, files)
-        let synthetic = syntheticBooks || (flow?.provenance.anySynthetic ?? false)
-        if synthetic && !syntheticBooks { print("pipeline: the captures' books were synthetic (the exchange simulator's): the report gives no verdict") }
+        let synthetic = forceSynthetic || (flow?.provenance.anySynthetic ?? false)
+        if synthetic && !forceSynthetic { print("pipeline: the captures' books were synthetic (the exchange simulator's): the report gives no verdict") }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         print("pipeline: \(config.symbol) \(config.interval.name), \(klines.count) bars \(first.openTime) … \(last.closeTime)")
         var options = Pipeline.Options()

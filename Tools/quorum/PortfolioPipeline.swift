@@ -140,6 +140,7 @@ extension PipelineCommand {
         for original in portfolio.divisions {
             var division = original
             try applyCosts(to: &division)
+            guard !division.models.isEmpty else { problems.append("division \(division.name): no model config to backtest"); continue }
             let share = total.multiplied(by: division.capitalShare, rounding: .toNearestOrEven)
             let each = share.divided(by: Decimal8(division.models.count))
             for model in division.models {
@@ -171,7 +172,8 @@ extension PipelineCommand {
             let sub = (folder as NSString).appendingPathComponent(relative)
             let run = try runConfig(
                 item.loaded, item.files, configPath: item.loaded.config.file ?? item.stem, folder: sub,
-                modelsFolder: models.map { ($0 as NSString).appendingPathComponent(relative) }, window: w, equity: item.equity
+                modelsFolder: models.map { ($0 as NSString).appendingPathComponent(relative) }, window: w, equity: item.equity,
+                forceSynthetic: syntheticBooks && !Pipeline.orderFlowFeatures(item.loaded.config.trainFeatures).isEmpty
             )
             print("portfolio: \(item.division.name) · \(item.stem): \(run.report.headline) → \(run.written.html.path)")
             runs[item.division.name, default: []].append(.init(name: item.stem, equity: item.equity, report: run.report))
