@@ -21,6 +21,15 @@ public struct Portfolio: Sendable, Hashable {
     static let keys = ["divisions", "reserve", "reference_symbol", "model_dir", "description"]
     static let divisionKeys = ["name", "capital_share", "risk_per_trade", "target", "stop", "fee_rate", "maker_fee_rate", "taker_fee_rate", "slippage_bps", "time_limit_bars", "max_open_per_symbol", "max_open_positions", "models", "description"]
 
+    /// Whether the file is a portfolio config: a JSONC object with a top-level `divisions` key (a
+    /// model config never has one). False when it cannot be read or parsed: loading it as a model
+    /// config then reports why.
+    public static func isPortfolio(path: String) -> Bool {
+        guard let data = FileManager.default.contents(atPath: path), let root = try? JSONC.parse([UInt8](data)),
+              case .object(let members) = root.value else { return false }
+        return members.contains { $0.key == "divisions" }
+    }
+
     /// A portfolio of one model config run alone: its preset division and the default reserve.
     public static func single(_ loaded: LoadedConfig) -> Portfolio {
         var division = loaded.division

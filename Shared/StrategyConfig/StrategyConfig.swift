@@ -73,6 +73,13 @@ public struct LoadedConfig: Sendable, Hashable {
     public var division: Division
     public var notes: [String]
 
+    /// A model config with the division it trades in (a portfolio's, rather than its preset).
+    public init(config: ModelConfig, division: Division, notes: [String]) {
+        self.config = config
+        self.division = division
+        self.notes = notes
+    }
+
     /// The division's break-even (nil with an ATR stop).
     public var breakEven: BreakEven? { division.breakEven }
 }

@@ -60,6 +60,30 @@ private let issue = BreakEven(target: 0.003, stop: 0.005, feePerSide: 0.001) // 
         #expect(d.reasons[0].contains("synthetic"))
     }
 
+    @Test func syntheticBooksOfOneNamedDivisionKeepTheConservativeReading() {
+        func decide(_ c: Double?, _ a: Double?, synthetic: [String], breakEven: BreakEven = cheap) -> GoNoGo.Decision {
+            GoNoGo.decide(
+                conservative: metrics(winRate: c), conservativeBreakEven: breakEven,
+                aggressive: metrics(winRate: a), aggressiveBreakEven: breakEven, syntheticDivisions: synthetic
+            )
+        }
+        // Named but none synthetic: exactly the plain rule.
+        #expect(decide(0.60, 0.60, synthetic: []) == self.decide(0.60, 0.60))
+        // The aggressive division's books synthetic: no verdict whatever it measured; the
+        // conservative reading is the rule with the aggressive division unmeasured.
+        for (c, a, reading) in [(0.60, 0.90, GoNoGo.Verdict.conservativeOnly), (0.50, 0.90, .abort), (0.54, 0.40, .hold), (nil, 0.90, .insufficientData)] as [(Double?, Double, GoNoGo.Verdict)] {
+            let d = decide(c, a, synthetic: ["aggressive"])
+            #expect(d.verdict == .noVerdictSyntheticBooks && d.conservativeReading == reading, "c=\(String(describing: c))")
+            #expect(d.reasons[0].contains("aggressive division were synthetic") && d.reasons[1].hasPrefix("Reading of the conservative division alone"))
+            #expect(d.headline.hasPrefix("NO VERDICT: SYNTHETIC ORDER BOOKS IN AGGRESSIVE (conservative alone: "))
+        }
+        #expect(decide(0.60, 0.50, synthetic: ["aggressive"], breakEven: issue).reasons[1].contains("LOSES MONEY"))
+        // The conservative division's books synthetic: nothing real to read.
+        let both = decide(0.70, 0.70, synthetic: ["conservative", "aggressive"])
+        #expect(both.verdict == .noVerdictSyntheticBooks && both.conservativeReading == nil)
+        #expect(both.headline == "NO VERDICT: SYNTHETIC ORDER BOOKS IN CONSERVATIVE, AGGRESSIVE" && both.reasons[0].contains("conservative and aggressive divisions"))
+    }
+
     @Test func passingTheSpecBelowBreakEvenSaysItLosesMoney() {
         let d = decide(0.60, 0.55, breakEven: issue)
         #expect(d.verdict == .proceedToShadow)

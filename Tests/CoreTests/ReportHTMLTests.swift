@@ -141,7 +141,7 @@ private final class XMLCheck: NSObject, XMLParserDelegate {
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(Set(object.keys) == [
             "baselines", "comparisons", "configs", "dataRange", "decision", "divisions", "ensemble", "execution", "gaps", "generatedAt",
-            "headline", "interval", "itb", "modelVersions", "models", "notes", "schema", "symbols", "syntheticBooks", "title", "trades",
+            "headline", "interval", "itb", "modelVersions", "models", "notes", "schema", "subreports", "symbols", "syntheticBooks", "syntheticDivisions", "title", "trades",
         ])
         let ensemble = try #require(object["ensemble"] as? [String: Any])
         let metrics = try #require(ensemble["metrics"] as? [String: Any])

@@ -111,6 +111,9 @@ extension Pipeline.Output {
         return ClassificationMetrics.auc(scores: complete.map { $0.0 / Double($0.1) }, labels: complete.map(\.2))
     }
 
+    /// The hash the reports give a config text (``fnv1a(_:)``).
+    public static func contentHash(_ text: String) -> String { fnv1a(text) }
+
     /// A short, stable content hash (FNV-1a, 64 bits, hex) of a config text.
     static func fnv1a(_ text: String) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325

@@ -148,7 +148,7 @@ struct PipelineCommand: AsyncParsableCommand {
     @Option(name: .customLong("itb-threshold"), help: "Also run ITB's simulate on the out-of-sample score p(high) − p(low): buy ≥ T, sell ≤ −T.")
     var itbThreshold: Double?
 
-    @Flag(name: .customLong("synthetic-books"), help: "The order books behind this run were synthetic (the simulator's): the report gives no verdict.")
+    @Flag(name: .customLong("synthetic-books"), help: "The order books behind this run were synthetic (the simulator's): the report gives no verdict. A portfolio: those of its configs with order-flow features.")
     var syntheticBooks = false
 
     @Option(name: .customLong("slippage-bps"), help: "Paper slippage of taker fills in basis points where no spread is known (default: the division's slippage_bps, 0).")
@@ -162,6 +162,18 @@ struct PipelineCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("time-limit-bars"), help: "Sell a position still open after N bars at the next open (default: the division's time_limit_bars, else the entry label's horizon).")
     var timeLimitBars: Int?
+
+    @Option(help: "Equity the backtest starts with, in quote (a portfolio: its whole capital, each division getting its capital_share).")
+    var equity = "1000"
+
+    @Option(help: "Only klines opening before this time (YYYY-MM-DD or milliseconds since the epoch); --last-days counts back from it.")
+    var until: String?
+
+    @Option(name: .customLong("model-dir"), help: "Portfolio: folder its model config paths are relative to, instead of its model_dir.")
+    var modelDir: String?
+
+    @Option(name: .customLong("for"), help: ArgumentHelp("Portfolio: one run's own window, NAME.KEY=VALUE (repeatable). NAME: a division, a model config's file name (without .jsonc) or its symbol; KEY: window-days, train-days, step-days, last-days, until.", valueName: "NAME.KEY=VALUE"))
+    var perConfig: [String] = []
 
     /// The division with the command line's costs and time limit; every bad value listed.
     func applyCosts(to division: inout StrategyDivision) throws {
@@ -197,26 +209,58 @@ struct PipelineCommand: AsyncParsableCommand {
     }
 
     func runPipeline() throws {
+        if Portfolio.isPortfolio(path: configOptions.config) {
+            try runPortfolio()
+            return
+        }
+        if modelDir != nil || !perConfig.isEmpty {
+            throw CommandFailure("--model-dir and --for apply to a portfolio config (a file with \"divisions\"); \(configOptions.config) is a model config")
+        }
         let started = WallClock.monotonicNanoseconds()
         var (loaded, files) = try configOptions.load()
         try applyCosts(to: &loaded.division)
+        let window = try RunWindow(self)
+        let folder = out ?? "var/pipeline/\(loaded.config.symbol)-\(loaded.config.interval.name)"
+        let run = try runConfig(loaded, files, configPath: configOptions.config, folder: folder, modelsFolder: models, window: window, equity: try equityValue(), forceSynthetic: syntheticBooks)
+        print(run.report.terminalTable())
+        print("report: \(run.written.html.path) and \(run.written.json.path)")
+        let seconds = Double(WallClock.monotonicNanoseconds() - started) / 1e9
+        print("pipeline: done in \(String(format: "%.2f", seconds)) s (" + run.output.timings.map { "\($0.stage) \(String(format: "%.2f", $0.seconds)) s" }.joined(separator: ", ") + "); files in \(folder)")
+    }
+
+    /// `--equity` as a decimal > 0.
+    func equityValue() throws -> Decimal8 {
+        guard let value = Decimal8(equity), value > .zero else { throw CommandFailure("--equity \(equity): expected a decimal amount of quote > 0") }
+        return value
+    }
+
+    /// One model config through every stage into `folder`: models, leaderboards, predictions and
+    /// its report (written, not printed). A portfolio runs this once per model config.
+    func runConfig(
+        _ loaded: LoadedConfig, _ files: ModelConfig.FileCheck, configPath: String, folder: String, modelsFolder: String?,
+        window: RunWindow, equity: Decimal8, forceSynthetic: Bool
+    ) throws -> (output: Pipeline.Output, report: BacktestReport, written: (html: URL, json: URL)) {
         var klines = try configOptions.klines(loaded, files)
-        if lastDays > 0 {
-            let keep = lastDays * Int(86_400_000 / loaded.config.interval.milliseconds)
+        if let until = window.until { klines = klines.filter { $0.openTime < until } }
+        if window.lastDays > 0 {
+            let keep = window.lastDays * Int(86_400_000 / loaded.config.interval.milliseconds)
             klines = Array(klines.suffix(keep))
         }
         let config = loaded.config
+        guard let first = klines.first, let last = klines.last else {
+            throw CommandFailure("\(configPath): no kline left\(window.until.map { " before \($0)" } ?? "")")
+        }
         let flow = try configOptions.orderFlowBars(loaded, files)
-        let synthetic = syntheticBooks || (flow?.provenance.anySynthetic ?? false)
-        if synthetic && !syntheticBooks { print("pipeline: the captures' books were synthetic (the exchange simulator's): the report gives no verdict") }
-        let folder = out ?? "var/pipeline/\(config.symbol)-\(config.interval.name)"
+        let synthetic = forceSynthetic || (flow?.provenance.anySynthetic ?? false)
+        if synthetic && !forceSynthetic { print("pipeline: the captures' books were synthetic (the exchange simulator's): the report gives no verdict") }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        print("pipeline: \(config.symbol) \(config.interval.name), \(klines.count) bars \(klines.first!.openTime) … \(klines.last!.closeTime)")
+        print("pipeline: \(config.symbol) \(config.interval.name), \(klines.count) bars \(first.openTime) … \(last.closeTime)")
         var options = Pipeline.Options()
-        options.windowDays = windowDays
-        options.trainDays = trainDays
-        options.stepDays = stepDays
+        options.windowDays = window.windowDays
+        options.trainDays = window.trainDays
+        options.stepDays = window.stepDays
         options.threshold = threshold
+        options.equity = equity
         options.created = WallClock.now()
         if let hours = configOptions.budgetHours { options.autoMLBudget = .milliseconds(Int64(hours * 3_600_000)) }
         options.progress = { print("pipeline: \($0)") }
@@ -232,7 +276,7 @@ struct PipelineCommand: AsyncParsableCommand {
         }
         for gap in output.matrix.gaps { print("gaps: \(gap) (indicators restart after it; labels never cross it)") }
 
-        let registry = ModelRegistry(directory: models ?? folder + "/models")
+        let registry = ModelRegistry(directory: modelsFolder ?? folder + "/models")
         for trained in output.finals {
             let path = try registry.write(trained.model, overwrite: true)
             print("train: \(trained.model.name) (\(trained.algorithm)) → \(path)")
@@ -244,16 +288,13 @@ struct PipelineCommand: AsyncParsableCommand {
             }
         }
         try PipelineFiles.writePredictions(output, to: "\(folder)/predictions.csv")
-        let configText = (try? String(contentsOfFile: configOptions.config, encoding: .utf8)) ?? ""
+        let configText = (try? String(contentsOfFile: configPath, encoding: .utf8)) ?? ""
         let report = try output.report(
-            configPath: configOptions.config, configText: configText, equity: options.equity, generatedAt: WallClock.now(),
+            configPath: configPath, configText: configText, equity: equity, generatedAt: WallClock.now(),
             syntheticBooks: synthetic, itbThreshold: itbThreshold
         )
         let written = try report.write(to: URL(fileURLWithPath: folder), baseName: "report")
-        print(report.terminalTable())
-        print("report: \(written.html.path) and \(written.json.path)")
-        let seconds = Double(WallClock.monotonicNanoseconds() - started) / 1e9
-        print("pipeline: done in \(String(format: "%.2f", seconds)) s (" + output.timings.map { "\($0.stage) \(String(format: "%.2f", $0.seconds)) s" }.joined(separator: ", ") + "); files in \(folder)")
+        return (output, report, written)
     }
 }
 

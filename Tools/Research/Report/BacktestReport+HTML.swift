@@ -13,7 +13,10 @@ extension BacktestReport {
         h += "<p class=\"meta\">Data \(F.time(dataRange.lowerBound)) → \(F.time(dataRange.upperBound)) UTC · metrics window \(F.time(ensemble.metrics.windowStart)) → \(F.time(ensemble.metrics.windowEnd)) (\(F.number(ensemble.metrics.windowDays, digits: 1)) days) · \(F.escape(symbols.joined(separator: ", "))) · \(F.escape(interval)) · generated \(F.time(generatedAt))</p>\n"
 
         // Verdict.
-        if syntheticBooks {
+        if !syntheticDivisions.isEmpty {
+            let names = syntheticDivisions.joined(separator: " and ")
+            h += "<div class=\"banner synthetic\"><strong>SYNTHETIC ORDER BOOKS in the \(F.escape(names)) division\(syntheticDivisions.count > 1 ? "s" : "").</strong> Their order books were synthetic (the exchange simulator's), not recorded: their numbers are not evidence, and the specification's rule needs both divisions' measured win rates, so no go/no-go verdict is given.</div>\n"
+        } else if syntheticBooks {
             h += "<div class=\"banner synthetic\"><strong>SYNTHETIC ORDER BOOKS.</strong> This backtest's order books were synthetic, not recorded: its numbers are not evidence and no go/no-go verdict is given.</div>\n"
         }
         let loses = !(decision?.losesMoney.isEmpty ?? true)
@@ -23,6 +26,15 @@ extension BacktestReport {
             h += "<ul>" + decision.reasons.map { "<li>\(F.escape($0))</li>" }.joined() + "</ul>"
         }
         h += "</div>\n"
+
+        // The reports this one summarizes.
+        if !subreports.isEmpty {
+            h += "<h2>Per-config reports</h2>\n<table><thead><tr><th>Division</th><th>Config</th><th>Its own verdict line</th></tr></thead><tbody>\n"
+            for r in subreports {
+                h += "<tr><td>\(F.escape(r.division))</td><td><a href=\"\(F.escape(r.html))\">\(F.escape(r.name))</a></td><td>\(F.escape(r.headline))</td></tr>\n"
+            }
+            h += "</tbody></table>\n"
+        }
 
         // Economics.
         h += "<h2>Economics: break-even win rate</h2>\n<table><thead><tr><th>Row</th><th>Target</th><th>Stop</th><th>Taker fee</th><th>Maker fee (take-profit)</th><th>Slippage per taker fill</th><th>Net win</th><th>Net loss</th><th>Break-even win rate</th><th>Measured win rate</th><th></th></tr></thead><tbody>\n"
@@ -53,7 +65,9 @@ extension BacktestReport {
 
         // Baselines.
         h += "<h2>Against the baselines</h2>\n"
-        if baselines.isEmpty {
+        if baselines.isEmpty, let baselinesNote {
+            h += "<p class=\"note\">\(F.escape(baselinesNote))</p>\n"
+        } else if baselines.isEmpty {
             h += "<p class=\"bad\">No baseline runs were given: nothing shows that the models beat chance.</p>\n"
         } else {
             h += "<table><thead><tr><th>Model</th><th>Baseline</th><th>AUC</th><th>Baseline AUC</th><th>Return</th><th>Baseline return</th><th>Beats it</th></tr></thead><tbody>\n"

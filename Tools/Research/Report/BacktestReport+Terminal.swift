@@ -7,7 +7,7 @@ extension BacktestReport {
     public func terminalTable() -> String {
         typealias F = ReportFormat
         let columns: [(String, Int)] = [
-            ("name", 18), ("kind", 9), ("trades", 7), ("win", 8), ("PF", 6), ("expect", 9), ("return", 9),
+            ("name", min(40, max(18, ([ensemble] + divisions + models).map(\.name.count).max() ?? 0))), ("kind", 9), ("trades", 7), ("win", 8), ("PF", 6), ("expect", 9), ("return", 9),
             ("sharpe", 7), ("maxDD", 8), ("expo", 7), ("AUC", 7), ("beats", 6),
         ]
         func line(_ cells: [String]) -> String {
@@ -15,7 +15,11 @@ extension BacktestReport {
         }
         var out = "\(title)\n"
         out += "window \(F.time(ensemble.metrics.windowStart)) → \(F.time(ensemble.metrics.windowEnd)) UTC, \(symbols.joined(separator: ",")) \(interval)\n"
-        if syntheticBooks { out += "!! SYNTHETIC ORDER BOOKS: numbers are not evidence, no verdict\n" }
+        if !syntheticDivisions.isEmpty {
+            out += "!! SYNTHETIC ORDER BOOKS in \(syntheticDivisions.joined(separator: ", ")): its numbers are not evidence, no joint verdict\n"
+        } else if syntheticBooks {
+            out += "!! SYNTHETIC ORDER BOOKS: numbers are not evidence, no verdict\n"
+        }
         out += line(columns.map(\.0)) + "\n"
         out += String(repeating: "-", count: columns.reduce(0) { $0 + $1.1 } + columns.count - 1) + "\n"
         func row(_ name: String, _ kind: String, _ m: PerformanceMetrics, _ auc: Double?, _ beats: Bool?) -> String {
@@ -36,6 +40,7 @@ extension BacktestReport {
             out += " measured \(F.percent(r.metrics.winRate, digits: 1))\(below ? "  << LOSES MONEY" : "")\n"
         }
         out += headline + "\n"
+        if let decision, decision.conservativeReading != nil, decision.reasons.count > 1 { out += decision.reasons[1] + "\n" }
         return out
     }
 }

@@ -55,6 +55,25 @@ public struct BacktestReport: Sendable {
         case model
         case division
         case ensemble
+        /// Every division of a portfolio on one time axis (``PortfolioBacktest``).
+        case portfolio
+    }
+
+    /// Another report this one summarizes (a portfolio's per-config reports), linked by a path
+    /// relative to this report's folder.
+    public struct Subreport: Sendable, Hashable {
+        public var name: String
+        public var division: String
+        /// Relative path of its HTML file.
+        public var html: String
+        public var headline: String
+
+        public init(name: String, division: String, html: String, headline: String) {
+            self.name = name
+            self.division = division
+            self.html = html
+            self.headline = headline
+        }
     }
 
     /// The metrics of one model run alone, one division, or the ensemble.
@@ -122,6 +141,14 @@ public struct BacktestReport: Sendable {
     public var gaps: [Gap]
     /// The run's order books were synthetic: the report says so and gives no verdict.
     public var syntheticBooks: Bool
+    /// The divisions whose order books were synthetic, when the caller knows (a portfolio run);
+    /// non-empty implies ``syntheticBooks``.
+    public var syntheticDivisions: [String] = []
+    /// The reports this one summarizes (a portfolio's per-config reports).
+    public var subreports: [Subreport] = []
+    /// Said instead of "no baseline runs were given" when the baselines live elsewhere (the
+    /// per-config reports of a portfolio, each against its own data).
+    public var baselinesNote: String?
     public var models: [Row]
     public var divisions: [Row]
     public var ensemble: Row
@@ -151,9 +178,13 @@ public struct BacktestReport: Sendable {
         configs: [ConfigFile] = [], modelVersions: [ModelVersion] = [], gaps: [Gap] = [], syntheticBooks: Bool,
         models: [Row], divisions: [Row], ensemble: Row, baselines: [Baseline], trades: [BacktestTrade],
         notes: [String] = [BacktestReport.executionNote], itb: ITBSimulation.Result? = nil,
-        conservativeDivision: String = "conservative", aggressiveDivision: String = "aggressive", execution: ExecutionSettings? = nil
+        conservativeDivision: String = "conservative", aggressiveDivision: String = "aggressive", execution: ExecutionSettings? = nil,
+        syntheticDivisions: [String] = [], subreports: [Subreport] = [], baselinesNote: String? = nil
     ) {
         self.execution = execution
+        self.syntheticDivisions = syntheticDivisions
+        self.subreports = subreports
+        self.baselinesNote = baselinesNote
         self.title = title
         self.generatedAt = generatedAt
         self.dataRange = dataRange
@@ -162,7 +193,7 @@ public struct BacktestReport: Sendable {
         self.configs = configs
         self.modelVersions = modelVersions
         self.gaps = gaps
-        self.syntheticBooks = syntheticBooks
+        self.syntheticBooks = syntheticBooks || !syntheticDivisions.isEmpty
         self.models = models
         self.divisions = divisions
         self.ensemble = ensemble
@@ -172,10 +203,17 @@ public struct BacktestReport: Sendable {
         self.itb = itb
         if let c = divisions.first(where: { $0.name == conservativeDivision }), let cb = c.breakEven,
            let a = divisions.first(where: { $0.name == aggressiveDivision }), let ab = a.breakEven {
-            decision = GoNoGo.decide(
-                conservative: c.metrics, conservativeBreakEven: cb, conservativeName: c.name,
-                aggressive: a.metrics, aggressiveBreakEven: ab, aggressiveName: a.name, syntheticBooks: syntheticBooks
-            )
+            if syntheticDivisions.isEmpty {
+                decision = GoNoGo.decide(
+                    conservative: c.metrics, conservativeBreakEven: cb, conservativeName: c.name,
+                    aggressive: a.metrics, aggressiveBreakEven: ab, aggressiveName: a.name, syntheticBooks: self.syntheticBooks
+                )
+            } else {
+                decision = GoNoGo.decide(
+                    conservative: c.metrics, conservativeBreakEven: cb, conservativeName: c.name,
+                    aggressive: a.metrics, aggressiveBreakEven: ab, aggressiveName: a.name, syntheticDivisions: syntheticDivisions
+                )
+            }
         } else if let c = divisions.first(where: { $0.name == conservativeDivision }), let cb = c.breakEven,
                   let empty = try? PerformanceMetrics.compute(trades: [], initialEquity: Decimal8(1), window: dataRange) {
             // One strategy config run alone: the aggressive division is not part of this run. It
@@ -183,7 +221,7 @@ public struct BacktestReport: Sendable {
             // own thresholds: ≥ 55 % conservative only, < 53 % abort, in between hold.
             decision = GoNoGo.decide(
                 conservative: c.metrics, conservativeBreakEven: cb, conservativeName: c.name,
-                aggressive: empty, aggressiveBreakEven: cb, aggressiveName: "\(aggressiveDivision) (not in this run)", syntheticBooks: syntheticBooks
+                aggressive: empty, aggressiveBreakEven: cb, aggressiveName: "\(aggressiveDivision) (not in this run)", syntheticBooks: self.syntheticBooks
             )
             self.notes.append("Only the \"\(conservativeDivision)\" division is in this run: the verdict treats \"\(aggressiveDivision)\" as having no trades.")
         } else {
@@ -211,6 +249,7 @@ public struct BacktestReport: Sendable {
 
     /// The verdict's headline, or why there is none.
     public var headline: String {
+        if let decision, decision.verdict == .noVerdictSyntheticBooks { return decision.headline }
         if syntheticBooks { return "NO VERDICT: SYNTHETIC ORDER BOOKS" }
         return decision?.headline ?? "NO VERDICT: the conservative and aggressive divisions are not both in this report"
     }
@@ -237,6 +276,10 @@ public struct BacktestReport: Sendable {
             "modelVersions": .array(modelVersions.map { .object(["name": .string($0.name), "version": .string($0.version), "hash": .string($0.hash)]) }),
             "gaps": .array(gaps.map { .object(["symbol": .string($0.symbol), "start": .time($0.start), "end": .time($0.end), "detail": .string($0.detail)]) }),
             "syntheticBooks": .bool(syntheticBooks),
+            "syntheticDivisions": .array(syntheticDivisions.map { .string($0) }),
+            "subreports": .array(subreports.map {
+                .object(["name": .string($0.name), "division": .string($0.division), "html": .string($0.html), "headline": .string($0.headline)])
+            }),
             "headline": .string(headline),
             "decision": decision?.json ?? .null,
             "models": .array(models.map(row)), "divisions": .array(divisions.map(row)), "ensemble": row(ensemble),

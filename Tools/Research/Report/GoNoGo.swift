@@ -16,7 +16,13 @@ import Foundation
 ///
 /// A division without trades has no win rate: it counts as "< 53 %" for the aggressive division;
 /// a conservative division without trades gives `insufficientData` (nothing was measured).
-/// With synthetic order books there is no verdict at all (`noVerdictSyntheticBooks`).
+/// With synthetic order books there is no verdict at all (`noVerdictSyntheticBooks`). When the
+/// caller names the divisions whose books were synthetic (a portfolio backtest:
+/// ``decide(conservative:conservativeBreakEven:conservativeName:aggressive:aggressiveBreakEven:aggressiveName:syntheticDivisions:)``)
+/// and the conservative division's were real, the decision still gives no verdict but adds
+/// ``Decision/conservativeReading``: what the rule says on the conservative division's measurement
+/// alone, the aggressive division counting as unmeasured (no trades: < 53 %), exactly the reading
+/// a run of the conservative division alone gets.
 ///
 /// **Economics.** Each division's win rate is also compared with its break-even win rate (target,
 /// stop, fees: ``BreakEven``). The spec's verdict is kept as it is, but when a division it would
@@ -109,11 +115,24 @@ public enum GoNoGo {
         public var losesMoney: [String]
         /// Why, in plain sentences.
         public var reasons: [String]
+        /// The divisions whose order books were synthetic, when the caller named them (empty
+        /// otherwise, also when it only said that some books were synthetic).
+        public var syntheticDivisions: [String] = []
+        /// With no verdict because only the aggressive division's books were synthetic: the rule on
+        /// the conservative division's real measurement alone (see the type's documentation).
+        public var conservativeReading: Verdict?
+
+        static func shout(_ verdict: Verdict) -> String { verdict.rawValue.uppercased().replacingOccurrences(of: "-", with: " ") }
 
         /// One line: the verdict and, loudly, the economics.
         public var headline: String {
-            let name = verdict.rawValue.uppercased().replacingOccurrences(of: "-", with: " ")
-            if verdict == .noVerdictSyntheticBooks { return "NO VERDICT: SYNTHETIC ORDER BOOKS" }
+            let name = Self.shout(verdict)
+            if verdict == .noVerdictSyntheticBooks {
+                guard !syntheticDivisions.isEmpty else { return "NO VERDICT: SYNTHETIC ORDER BOOKS" }
+                var text = "NO VERDICT: SYNTHETIC ORDER BOOKS IN \(syntheticDivisions.joined(separator: ", ").uppercased())"
+                if let reading = conservativeReading { text += " (\(conservative.division) alone: \(Self.shout(reading)))" }
+                return text
+            }
             if losesMoney.isEmpty { return "VERDICT: \(name)" }
             return "VERDICT: \(name) (spec thresholds) BUT BELOW BREAK-EVEN: LOSES MONEY (\(losesMoney.joined(separator: ", ")))"
         }
@@ -123,6 +142,8 @@ public enum GoNoGo {
                 "verdict": .string(verdict.rawValue), "headline": .string(headline),
                 "conservative": conservative.json, "aggressive": aggressive.json,
                 "losesMoney": .array(losesMoney.map { .string($0) }), "reasons": .array(reasons.map { .string($0) }),
+                "syntheticDivisions": .array(syntheticDivisions.map { .string($0) }),
+                "conservativeReading": conservativeReading.map { .string($0.rawValue) } ?? .null,
             ])
         }
     }
@@ -186,5 +207,53 @@ public enum GoNoGo {
             if below && traded.contains(assessment) { losesMoney.append(assessment.division) }
         }
         return Decision(verdict: verdict, conservative: c, aggressive: a, losesMoney: losesMoney, reasons: reasons)
+    }
+
+    /// The rule for a portfolio backtest that knows which divisions' order books were synthetic:
+    /// ``decide(conservative:conservativeBreakEven:conservativeName:aggressive:aggressiveBreakEven:aggressiveName:syntheticBooks:)``
+    /// when none were; otherwise no verdict, the first reason naming the divisions that made it
+    /// impossible and, when the conservative division's books were real, its reading alone
+    /// (``Decision/conservativeReading``, with its own reason; the economics lines stay).
+    public static func decide(
+        conservative: PerformanceMetrics, conservativeBreakEven: BreakEven, conservativeName: String = "conservative",
+        aggressive: PerformanceMetrics, aggressiveBreakEven: BreakEven, aggressiveName: String = "aggressive",
+        syntheticDivisions: [String]
+    ) -> Decision {
+        var decision = decide(
+            conservative: conservative, conservativeBreakEven: conservativeBreakEven, conservativeName: conservativeName,
+            aggressive: aggressive, aggressiveBreakEven: aggressiveBreakEven, aggressiveName: aggressiveName,
+            syntheticBooks: !syntheticDivisions.isEmpty
+        )
+        guard !syntheticDivisions.isEmpty else { return decision }
+        decision.syntheticDivisions = syntheticDivisions
+        let plural = syntheticDivisions.count > 1
+        decision.reasons[0] = "The order books of the \(syntheticDivisions.joined(separator: " and ")) division\(plural ? "s" : "") were synthetic (the exchange simulator's): \(plural ? "their" : "its") numbers are not evidence, and the rule needs both divisions' measured win rates, so no go/no-go verdict is given."
+        guard !syntheticDivisions.contains(conservativeName) else { return decision }
+        // The conservative division's real measurement alone: the aggressive division unmeasured
+        // counts as having no trades, as in a run of the conservative division alone.
+        let alone = decide(
+            conservative: conservative, conservativeBreakEven: conservativeBreakEven, conservativeName: conservativeName,
+            aggressive: aggressive.withoutTrades, aggressiveBreakEven: aggressiveBreakEven, aggressiveName: aggressiveName,
+            syntheticBooks: false
+        )
+        decision.conservativeReading = alone.verdict
+        func pct(_ v: Double?) -> String { v.map { String(format: "%.1f %%", $0 * 100) } ?? "n/a (no trades)" }
+        let meaning: String = switch alone.verdict {
+        case .conservativeOnly: " ≥ 55 %: conservative only, at least (proceed to shadow if \(aggressiveName) reaches 53 % on real books)"
+        case .abort: " < 53 %: abort, unless \(aggressiveName) reaches 53 % on real books (then hold)"
+        case .hold: " between 53 % and 55 %: hold whatever \(aggressiveName) measures"
+        default: ": nothing to judge"
+        }
+        var line = "Reading of the \(conservativeName) division alone (real data; \(aggressiveName) unmeasured): win rate \(pct(conservative.winRate))\(meaning)."
+        if alone.verdict == .conservativeOnly, !alone.losesMoney.isEmpty { line += " But it is BELOW BREAK-EVEN: LOSES MONEY." }
+        decision.reasons.insert(line, at: 1)
+        return decision
+    }
+}
+
+extension PerformanceMetrics {
+    /// The same window and initial equity without any trade (an unmeasured division).
+    var withoutTrades: PerformanceMetrics {
+        (try? PerformanceMetrics.compute(trades: [], initialEquity: initialEquity, window: windowStart..<windowEnd)) ?? self
     }
 }
