@@ -139,12 +139,14 @@ extension Integration.ExecutorLiveTests {
     }
 
     /// Kills the Executor with SIGKILL at each phase of a close (`close_journaled`, `cancel_sent`,
-    /// `close_sent`; `EXECUTOR_CLOSE_CRASH_POINTS` kills, default 6: each phase in both exit modes),
-    /// each time with a position whose exits are open and a close intent for it on the bus, and
-    /// restarts it: at the simulator no order twice and none lost, exactly one close per position,
-    /// every position closed, and the journal equal to the account.
+    /// `close_sent`; `EXECUTOR_CLOSE_CRASH_POINTS` kills, default 12: rounds of the three phases,
+    /// the order rotated each round and the exit mode alternated, so each phase is hit both on the
+    /// live path and while the restarted process resumes the close it left), each time with a
+    /// position whose exits are open and a close intent for it on the bus, and restarts it: at the
+    /// simulator no order twice and none lost, exactly one close per position, every position
+    /// closed, and the journal equal to the account.
     @Test func killNineWhileClosingLosesAndDoublesNothing() async throws {
-        let points = Int(ProcessInfo.processInfo.environment["EXECUTOR_CLOSE_CRASH_POINTS"] ?? "") ?? 6
+        let points = Int(ProcessInfo.processInfo.environment["EXECUTOR_CLOSE_CRASH_POINTS"] ?? "") ?? 12
         let phases = ["close_journaled", "cancel_sent", "close_sent"]
         let h = try LiveExecutorHarness(name: "exec-close-crash")
         defer { h.stopAll() }
@@ -167,8 +169,9 @@ extension Integration.ExecutorLiveTests {
         var kills: [String: Int] = [:]
         let started = Date()
         for k in 0..<points {
-            let phase = phases[k % phases.count]
-            let mode = (k / phases.count) % 2 == 0 ? "oco" : "limit+watch"
+            let round = k / phases.count
+            let phase = phases[(k + round) % phases.count]
+            let mode = round % 2 == 0 ? "oco" : "limit+watch"
             let process = try h.startExecutor(instance: "executor-\(k)", crashAt: "\(phase):1", pollMs: 250, exitMode: mode)
             let deadline = Date().addingTimeInterval(30)
             while process.isRunning {
