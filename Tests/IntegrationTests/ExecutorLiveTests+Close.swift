@@ -92,6 +92,47 @@ extension Integration.ExecutorLiveTests {
         #expect(executor.isRunning)
     }
 
+    /// A close intent that arrives after the take-profit filled at the exchange but before the
+    /// Executor learnt it (no stream, no poll for a minute): the list's cancel answers -2011, the
+    /// legs are queried, the take-profit is found filled, and nothing is sold: the exit is reported
+    /// as the take-profit and the close intent is finished with that reason. Never sold twice.
+    @Test func closeAfterTheTakeProfitFilledSellsNothing() async throws {
+        let h = try LiveExecutorHarness(name: "exec-close-moot")
+        defer { h.stopAll() }
+        try await h.startBusAndSimulator()
+        let executor = try h.startExecutor(instance: "executor-1", pollMs: 60_000, exitMode: "oco", environment: ["USER_DATA": "poll"])
+        let before = try await h.client.account()
+        let ask = try await h.client.bookTicker(symbol: "BTCUSDT").askPrice
+        let a = h.intent(quantity: "0.00150", reference: ask, takeProfit: ask.multiplied(by: Decimal8("1.001")!), stopLoss: ask.multiplied(by: Decimal8("0.9")!))
+        try await h.publishUntilAcked(a)
+        try await poll("A's exits open", timeout: 30) { try h.exitsOpen(a.id) }
+        try await poll("A's take-profit filled at the simulator", timeout: 60, every: .milliseconds(20)) {
+            if try await h.client.queryOrder(symbol: "BTCUSDT", clientOrderID: "q\(a.id.rawValue)-t").status == "FILLED" { return true }
+            try await h.advance(ms: 60_000)
+            return false
+        }
+        #expect(try h.exitsOpen(a.id), "the executor learnt the fill before the close intent: the test shows nothing")
+        let close = h.closeIntent(for: a)
+        try await h.publishUntilAcked(close)
+        #expect(h.bus.ack(close.id)?.status == "accepted")
+        do {
+            try await poll("A's exit reported", timeout: 30) { h.bus.report(a.id, "t") != nil || h.bus.report(a.id, "s") != nil }
+        } catch {
+            throw SuiteHarness.HarnessError("\(error)\n\(executor.log.suffix(3000))")
+        }
+        #expect(h.bus.report(a.id, "t")?.exitReason == "take_profit")
+        #expect(h.bus.report(a.id, "s") == nil)
+        #expect(try await h.client.findOrder(symbol: "BTCUSDT", clientOrderID: "q\(a.id.rawValue)-g") == nil, "a close order was sent")
+        try await Self.expectJournalMatchesAccount(h, before: before)
+        #expect(try h.exitLegs(a.id) == ["t"])
+        let status = try h.intentStatus(close.id)
+        #expect(status?.status == "closed" && status?.reason.contains("nothing sold") == true, "\(String(describing: status))")
+        try await poll("the moot close counted", timeout: 10) {
+            let c = h.bus.heartbeat("executor-1")?.counters ?? [:]
+            return c["closes_moot"] == 1 && c["cancels_unknown_order"] == 1
+        }
+    }
+
     /// (b) A position with a time limit of 2 bars: nothing happens until the simulator's second
     /// bar after the entry closes (its kline published on the bus, as the Collector does); then its
     /// exits are cancelled and the rest sold at market, reported `time_limit`.
