@@ -79,24 +79,30 @@ extension LiveTrader {
     /// A closed kline: positions of its series whose time limit it reaches are closed (reason
     /// `time_limit`; see ``LiveClose`` for how the bars are counted).
     func closedKline(_ kline: Kline) async {
-        guard kline.isClosed else { return }
+        // Checked before taking the operation lock: most klines reach no time limit, and the bus
+        // loop that delivers them should not wait behind a poll for nothing.
+        guard kline.isClosed, !timeLimitsDue(on: kline).isEmpty else { return }
         await acquire()
         defer { release() }
-        let due = intents.values.filter { intent in
-            guard let bars = intent.timeLimitBars, bars > 0, !intent.isClose, intent.bar.symbol == kline.symbol,
-                  intent.bar.interval == kline.interval, !isClosing(intent.id), !reported.contains("\(intent.id.rawValue)/x"),
-                  let entry = orders[ClientOrderID.make(intent.id, .entry)], entry.state.isTerminal, entry.executedQuantity > .zero
-            else { return false }
-            let first = LiveClose.entryBarOpen(intentBar: intent.bar, filledAt: entry.updatedAt)
-            return LiveClose.timeLimitReached(bars: bars, entryBarOpen: first, interval: intent.bar.interval, closedKlineOpen: kline.openTime)
-        }
-        for intent in due.sorted(by: { $0.id < $1.id }) {
+        for intent in timeLimitsDue(on: kline) {
             node.counters.increment("time_limits_reached")
             logger.notice("time limit reached: closing the position", metadata: [
                 "intent.id": "\(intent.id)", "time_limit_bars": "\(intent.timeLimitBars ?? 0)", "kline.open": "\(kline.openTime)",
             ])
             if await startClose(intent, leg: .timeLimit, closeIntent: nil) { await advanceClose(intent.id) }
         }
+    }
+
+    /// The open positions of the kline's series whose time limit this closed kline reaches, by id.
+    private func timeLimitsDue(on kline: Kline) -> [TradeIntent] {
+        intents.values.filter { intent in
+            guard let bars = intent.timeLimitBars, bars > 0, !intent.isClose, intent.bar.symbol == kline.symbol,
+                  intent.bar.interval == kline.interval, !isClosing(intent.id), !reported.contains("\(intent.id.rawValue)/x"),
+                  let entry = orders[ClientOrderID.make(intent.id, .entry)], entry.state.isTerminal, entry.executedQuantity > .zero
+            else { return false }
+            let first = LiveClose.entryBarOpen(intentBar: intent.bar, filledAt: entry.updatedAt)
+            return LiveClose.timeLimitReached(bars: bars, entryBarOpen: first, interval: intent.bar.interval, closedKlineOpen: kline.openTime)
+        }.sorted { $0.id < $1.id }
     }
 
     /// Journals the close decision (the close order's row, before anything is cancelled or sent).
