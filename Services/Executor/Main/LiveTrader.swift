@@ -461,39 +461,16 @@ actor LiveTrader {
         }
     }
 
-    func fee(of r: OrderRecord) -> Decimal8 {
-        r.commissionQuote + r.commissionBase.multiplied(by: r.averagePrice, rounding: .up)
-    }
+    func fee(of r: OrderRecord) -> Decimal8 { ExitSummary.fee(of: r) }
 
-    /// Reports the exit once every exit leg (take-profit, stop, and a close order when the position
-    /// is being closed) has ended.
-    ///
-    /// **One report per position.** When a close follows exit legs that executed part of the
-    /// position (a take-profit partly filled before its cancel), the exit is reported once, combined:
-    /// quantity, quote and fees summed over every exit order, price their average, leg the close's
-    /// (`signal` / `time_limit`). Its realized P&L is the round trip's quote change, so the sum of
-    /// realized P&L still equals the account's quote change exactly. A close that sold nothing (the
-    /// exit legs sold everything first, or only dust was left) reports the exit legs' own leg; a
-    /// close that found only dust and no exit sold anything reports under the close's leg, quantity
-    /// zero, P&L the entry's cost (the dust stays in the account).
+    /// Reports the exit once every exit order (take-profit, stop, and a close order when the
+    /// position is being closed) has ended: one report per position (``ExitSummary``).
     func closeIfDone(_ intent: TradeIntent) async {
         guard let entry = orders[ClientOrderID.make(intent.id, .entry)] else { return }
         let close = closeRecord(intent.id)
-        let exits = [ClientOrderID.Leg.takeProfit, .stop].compactMap { orders[ClientOrderID.make(intent.id, $0)] } + (close.map { [$0] } ?? [])
-        guard !exits.contains(where: { !$0.state.isTerminal }) else { return }
-        let sold = exits.reduce(Decimal8.zero) { $0 + $1.executedQuantity }
-        // Nothing sold: the position is still open (exits rejected), unless the close gave up on dust.
-        guard sold > .zero || close?.state == .canceled else { return }
-        let received = exits.reduce(Decimal8.zero) { $0 + $1.cumulativeQuote - $1.commissionQuote }
-        let pnl = received - entry.cumulativeQuote - entry.commissionQuote
-        let leg: ExecutionReport.Leg
-        if let close, close.executedQuantity > .zero || sold == .zero {
-            leg = close.leg == .signal ? .signal : .timeLimit
-        } else {
-            let last = exits.filter { $0.executedQuantity > .zero }.max { $0.updatedAt < $1.updatedAt }!
-            leg = last.leg == .stop ? .stop : .takeProfit
-        }
-        await report(intent, leg: leg, side: .sell, records: exits, pnl: pnl, fee: exits.reduce(Decimal8.zero) { $0 + fee(of: $1) })
+        let legs = [ClientOrderID.Leg.takeProfit, .stop].compactMap { orders[ClientOrderID.make(intent.id, $0)] }
+        guard let exit = ExitSummary.of(entry: entry, exitLegs: legs, close: close) else { return }
+        await report(intent, leg: exit.leg, side: .sell, records: exit.records, pnl: exit.pnl, fee: exit.fee)
         if close != nil { await finishClose(intent.id) }
     }
 
