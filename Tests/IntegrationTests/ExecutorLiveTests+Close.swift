@@ -133,6 +133,44 @@ extension Integration.ExecutorLiveTests {
         }
     }
 
+    /// The close under faults: the take-profit's cancel answered 429 (Retry-After 1 s: nothing is
+    /// sent until it has passed, then the cancel is retried), and the close MARKET SELL executed but
+    /// answered 503 (the status unknown: it is looked up by client order id, found filled, never
+    /// resent). Exactly one close order, the journal equal to the account.
+    @Test func closeWaitsOutARateLimitAndResolvesAnUnknownStatus() async throws {
+        let h = try LiveExecutorHarness(name: "exec-close-faults")
+        defer { h.stopAll() }
+        try await h.startBusAndSimulator()
+        // No background polling: the faults hit the close's own requests.
+        let executor = try h.startExecutor(instance: "executor-1", pollMs: 60_000, exitMode: "limit+watch")
+        let before = try await h.client.account()
+        let ask = try await h.client.bookTicker(symbol: "BTCUSDT").askPrice
+        let a = h.intent(quantity: "0.00150", reference: ask, takeProfit: ask.multiplied(by: Decimal8("1.5")!), stopLoss: ask.multiplied(by: Decimal8("0.5")!))
+        try await h.publishUntilAcked(a)
+        try await poll("A's take-profit open", timeout: 30) { try h.exitsOpen(a.id) }
+        // From here the test sends the simulator nothing until the exit is reported (a 429 is anyone's).
+        try await h.fault(["http429": 1, "http429RetryAfter": 1, "http5xxAfterExecute": 1])
+        let close = h.closeIntent(for: a)
+        try await h.publishUntilAcked(close)
+        #expect(h.bus.ack(close.id)?.status == "accepted")
+        do {
+            try await poll("A's exit reported", timeout: 30) { h.bus.report(a.id, "s") != nil }
+        } catch {
+            throw SuiteHarness.HarnessError("\(error)\nheartbeat: \(h.bus.heartbeat("executor-1")?.counters ?? [:])\n\(executor.log.suffix(3000))")
+        }
+        #expect(h.bus.report(a.id, "s")?.exitReason == "signal")
+        let orders = try await h.client.allOrders(symbol: "BTCUSDT")
+        let closes = orders.filter { $0.clientOrderID == "q\(a.id.rawValue)-g" }
+        #expect(closes.count == 1 && closes.first?.status == "FILLED", "\(closes.map { $0.status ?? "?" })")
+        #expect(orders.first { $0.clientOrderID == "q\(a.id.rawValue)-t" }?.status == "CANCELED")
+        try await Self.expectJournalMatchesAccount(h, before: before)
+        try await poll("the faults in a heartbeat", timeout: 10) {
+            let c = h.bus.heartbeat("executor-1")?.counters ?? [:]
+            return (c["orders_rate_limited"] ?? 0) >= 1 && (c["orders_unknown"] ?? 0) >= 1 && c["closes_done"] == 1
+        }
+        #expect(executor.isRunning)
+    }
+
     /// (b) A position with a time limit of 2 bars: nothing happens until the simulator's second
     /// bar after the entry closes (its kline published on the bus, as the Collector does); then its
     /// exits are cancelled and the rest sold at market, reported `time_limit`.
