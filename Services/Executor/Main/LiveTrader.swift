@@ -16,7 +16,9 @@ import Wire
 /// only Binance's -2013 "no such order" makes a resend with the same id safe) → journal updated →
 /// exit orders journaled and sent the same way → fills (user-data stream events through
 /// ``UserDataFills``, REST polling through ``FillSource`` as the fallback; both merged by
-/// ``OrderProgress``) → exit report with the round trip's P&L.
+/// ``OrderProgress``) → exit report with the round trip's P&L. A position is also closed on demand
+/// (an exit signal's close intent, or its time limit): exits cancelled, the rest sold at market,
+/// journaled and resumed the same way (LiveTrader+Close.swift).
 ///
 /// Every step after a crash resumes from the journal (``reconcile()``), so an order is never sent
 /// twice (the client id is the idempotency key, and a journaled order is looked up before it is
