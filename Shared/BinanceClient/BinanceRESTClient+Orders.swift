@@ -49,6 +49,14 @@ extension BinanceRESTClient {
         do { return try BinanceDecoder.order(body) } catch { throw .decode(error) }
     }
 
+    /// `DELETE /api/v3/orderList` by `listClientOrderId`: cancels every open leg of the list. The
+    /// answer is the list with an `orderReports` entry per leg (its `origClientOrderId`, status,
+    /// and what it executed before the cancel). A list that is no longer open is `.api` -2011.
+    public func cancelOrderList(symbol: String, listClientOrderID: String) async throws(BinanceClientError) -> BinanceOrderList {
+        let body = try await signed(.DELETE, "/api/v3/orderList", parameters: [("symbol", symbol), ("listClientOrderId", listClientOrderID)])
+        do { return try BinanceDecoder.orderList(body) } catch { throw .decode(error) }
+    }
+
     /// `GET /api/v3/openOrders` (weight 6 with a symbol, 80 without).
     public func openOrders(symbol: String? = nil) async throws(BinanceClientError) -> [BinanceOrder] {
         let body = try await signed(.GET, "/api/v3/openOrders", parameters: symbol.map { [("symbol", $0)] } ?? [])

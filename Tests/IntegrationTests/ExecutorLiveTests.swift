@@ -349,15 +349,35 @@ final class LiveExecutorHarness: @unchecked Sendable {
     }
 
     /// A live BUY intent on the simulator's current bar, expiring `expiresIn` ms from now (wall clock).
-    func intent(quantity: String, reference: Price, takeProfit: Price, stopLoss: Price, expiresIn: Int64 = 600_000) -> TradeIntent {
+    func intent(quantity: String, reference: Price, takeProfit: Price, stopLoss: Price, expiresIn: Int64 = 600_000,
+                timeLimitBars: Int? = nil) -> TradeIntent {
         counter += 1
         let now = WallClock.now()
         return TradeIntent(
             id: IntentID(milliseconds: now.milliseconds, random: counter &* 0x9E37_79B9 &+ UInt64(simPort)),
             bar: BarKey(symbol: "BTCUSDT", interval: .fiveMinutes, openTime: barOpen), side: .buy, division: "conservative",
             quantity: Decimal8(quantity)!, referencePrice: reference, takeProfit: takeProfit, stopLoss: stopLoss,
-            createdAt: now, expiresAt: now.adding(milliseconds: expiresIn), shadow: false
+            createdAt: now, expiresAt: now.adding(milliseconds: expiresIn), shadow: false, timeLimitBars: timeLimitBars
         )
+    }
+
+    /// A close intent (an exit signal, as the RiskGate sends it) for `target`'s position.
+    func closeIntent(for target: TradeIntent) -> TradeIntent {
+        var close = intent(quantity: target.quantity.description, reference: target.referencePrice, takeProfit: target.takeProfit,
+                           stopLoss: target.stopLoss)
+        close.side = .sell
+        close.closesIntentID = target.id
+        return close
+    }
+
+    /// Publishes the simulator's closed 5-minute klines from `from` on (md.kline.BTCUSDT.5m.), as the
+    /// Collector does: the Executor's time limits count them.
+    func publishClosedKlines(from: Timestamp) async throws {
+        let now = try await client.serverTime()
+        for var kline in try await client.klines(symbol: "BTCUSDT", interval: .fiveMinutes, startTime: from, limit: 100) where kline.closeTime < now {
+            kline.isClosed = true
+            _ = publisher?.publish(.kline(Quorum_V1_Kline(kline)), topic: Topic.kline(symbol: "BTCUSDT", interval: "5m"), eventTime: kline.closeTime)
+        }
     }
 
     func publish(_ intent: TradeIntent) {
@@ -405,6 +425,20 @@ final class LiveExecutorHarness: @unchecked Sendable {
             try String.fetchOne(db, sql: "SELECT state FROM orders WHERE client_order_id = ?", arguments: ["q\(id.rawValue)-t"])
         }
         return state.flatMap { $0 } == "open"
+    }
+
+    /// The exit legs journaled in `fills` for an intent ("t", "s", "g", "x"): one once its position is closed.
+    func exitLegs(_ id: IntentID) throws -> [String] {
+        (try? readJournal { db in
+            try String.fetchAll(db, sql: "SELECT leg FROM fills WHERE intent_id = ? AND leg != 'e'", arguments: [id.rawValue])
+        }).flatMap { $0 } ?? []
+    }
+
+    /// An intent's journal status and reason.
+    func intentStatus(_ id: IntentID) throws -> (status: String, reason: String)? {
+        try readJournal { db in
+            try Row.fetchOne(db, sql: "SELECT status, reason FROM intents WHERE id = ?", arguments: [id.rawValue]).map { ($0["status"], $0["reason"]) }
+        } ?? nil
     }
 
     func journalOrders() throws -> [String: (state: String, exchangeID: Int64?)] {

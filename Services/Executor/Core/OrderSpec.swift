@@ -97,7 +97,8 @@ public struct PercentPriceBand: Sendable, Hashable {
 }
 
 /// Binance client order ids derived from the intent id: `q` + the 20-character intent id + `-` +
-/// the leg (`e` entry, `t` take-profit, `s` stop, `l` the OCO list). At most 23 characters of
+/// the leg (`e` entry, `t` take-profit, `s` stop, `l` the OCO list, `g` a close on an exit signal,
+/// `x` a close on the time limit: the same letters as ``ExecutionReport/Leg``). At most 23 characters of
 /// `[A-Za-z0-9-]`, inside Binance's safe set `[A-Za-z0-9_-]{1,36}` (BINANCE.md §5). The same intent
 /// always gives the same ids, so a resend after a crash or an unknown status is recognised by
 /// Binance (an open duplicate is refused with -2010) and found by `origClientOrderId`.
@@ -107,6 +108,13 @@ public enum ClientOrderID {
         case takeProfit = "t"
         case stop = "s"
         case list = "l"
+        /// The MARKET SELL that closes a position on an exit signal (a close intent).
+        case signal = "g"
+        /// The MARKET SELL that closes a position at its time limit.
+        case timeLimit = "x"
+
+        /// Whether this leg is a close order (``signal`` or ``timeLimit``).
+        public var isClose: Bool { self == .signal || self == .timeLimit }
     }
 
     public static func make(_ intent: IntentID, _ leg: Leg) -> String { "q" + intent.rawValue + "-" + leg.rawValue }

@@ -39,22 +39,52 @@ extension Journal {
     /// as they are (a re-run after a crash does not reset what Binance already answered).
     func journal(_ orders: [OrderRecord], intentStatus: String, at time: Timestamp) async throws {
         try await pool.write { db in
-            for order in orders {
-                try db.execute(sql: """
-                    INSERT OR IGNORE INTO orders (client_order_id, intent_id, leg, list_client_order_id, symbol, side, type, quantity, price,
-                        stop_price, time_in_force, state, created_at_ns, updated_at_ns)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [
-                        order.clientOrderID, order.intentID.rawValue, order.leg.rawValue, order.listClientOrderID ?? "", order.spec.symbol,
-                        order.spec.side.rawValue, order.spec.kind.rawValue, order.spec.quantity.description,
-                        order.spec.price?.description ?? "", order.spec.stopPrice?.description ?? "", order.spec.timeInForce ?? "",
-                        order.state.rawValue, time.nanoseconds, time.nanoseconds,
-                    ])
-            }
+            for order in orders { try Self.insert(order, at: time, db) }
             if let intent = orders.first?.intentID {
                 try db.execute(sql: "UPDATE intents SET status = ? WHERE id = ?", arguments: [intentStatus, intent.rawValue])
             }
         }
+    }
+
+    /// Journals a close decision in one transaction: the close order's row (``journal(_:intentStatus:at:)``'s
+    /// insert: a re-run keeps the row as it is), the position's status `closing`, and the close
+    /// intent that asked for it (none for a time limit) `closing` too, so a restart resumes the close
+    /// and does not take the close intent for a new one.
+    func journalClose(_ order: OrderRecord, closeIntent: IntentID?, at time: Timestamp) async throws {
+        try await pool.write { db in
+            try Self.insert(order, at: time, db)
+            try db.execute(sql: "UPDATE intents SET status = 'closing' WHERE id = ?", arguments: [order.intentID.rawValue])
+            if let closeIntent {
+                try db.execute(sql: "UPDATE intents SET status = 'closing', reason = ? WHERE id = ?",
+                               arguments: ["closes \(order.intentID)", closeIntent.rawValue])
+            }
+        }
+    }
+
+    /// Rewrites an order's type, quantity and prices while it is still only journaled (a close
+    /// order's quantity is fixed once the exits have ended, before it is sent).
+    func updateSpec(_ order: OrderRecord) async throws {
+        try await pool.write { db in
+            try db.execute(sql: """
+                UPDATE orders SET type = ?, quantity = ?, price = ?, stop_price = ?, time_in_force = ? WHERE client_order_id = ?
+                """, arguments: [
+                    order.spec.kind.rawValue, order.spec.quantity.description, order.spec.price?.description ?? "",
+                    order.spec.stopPrice?.description ?? "", order.spec.timeInForce ?? "", order.clientOrderID,
+                ])
+        }
+    }
+
+    private static func insert(_ order: OrderRecord, at time: Timestamp, _ db: Database) throws {
+        try db.execute(sql: """
+            INSERT OR IGNORE INTO orders (client_order_id, intent_id, leg, list_client_order_id, symbol, side, type, quantity, price,
+                stop_price, time_in_force, state, created_at_ns, updated_at_ns)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [
+                order.clientOrderID, order.intentID.rawValue, order.leg.rawValue, order.listClientOrderID ?? "", order.spec.symbol,
+                order.spec.side.rawValue, order.spec.kind.rawValue, order.spec.quantity.description,
+                order.spec.price?.description ?? "", order.spec.stopPrice?.description ?? "", order.spec.timeInForce ?? "",
+                order.state.rawValue, time.nanoseconds, time.nanoseconds,
+            ])
     }
 
     /// Stores what Binance answered for an order (and optionally the intent's new status).

@@ -67,6 +67,10 @@ final class Journal: Sendable {
         migrator.registerMigration("v3-time-limit") { db in
             try db.execute(sql: "ALTER TABLE intents ADD COLUMN time_limit_bars INTEGER")
         }
+        // Close intents name the position they close (NULL: an entry). Journals written before keep NULL.
+        migrator.registerMigration("v4-closes-intent") { db in
+            try db.execute(sql: "ALTER TABLE intents ADD COLUMN closes_intent_id TEXT")
+        }
         try migrator.migrate(pool)
     }
 
@@ -75,13 +79,13 @@ final class Journal: Sendable {
         try await pool.write { db in
             try db.execute(sql: """
                 INSERT OR IGNORE INTO intents (id, symbol, interval, bar_open_ms, side, division, quantity, reference_price,
-                    take_profit, stop_loss, created_at_ns, expires_at_ns, shadow, received_at_ns, time_limit_bars)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    take_profit, stop_loss, created_at_ns, expires_at_ns, shadow, received_at_ns, time_limit_bars, closes_intent_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [
                     intent.id.rawValue, intent.bar.symbol, intent.bar.interval.name, intent.bar.openTime.milliseconds,
                     intent.side.rawValue, intent.division, intent.quantity.description, intent.referencePrice.description,
                     intent.takeProfit.description, intent.stopLoss.description, intent.createdAt.nanoseconds,
-                    intent.expiresAt.nanoseconds, intent.shadow, receivedAt.nanoseconds, intent.timeLimitBars,
+                    intent.expiresAt.nanoseconds, intent.shadow, receivedAt.nanoseconds, intent.timeLimitBars, intent.closesIntentID?.rawValue,
                 ])
             return db.changesCount == 1
         }
@@ -123,7 +127,8 @@ final class Journal: Sendable {
                     referencePrice: Decimal8(row["reference_price"] as String) ?? .zero, takeProfit: Decimal8(row["take_profit"] as String) ?? .zero,
                     stopLoss: Decimal8(row["stop_loss"] as String) ?? .zero, createdAt: Timestamp(nanoseconds: row["created_at_ns"]),
                     expiresAt: Timestamp(nanoseconds: row["expires_at_ns"]), shadow: row["shadow"],
-                    timeLimitBars: row["time_limit_bars"] as Int?
+                    timeLimitBars: row["time_limit_bars"] as Int?,
+                    closesIntentID: (row["closes_intent_id"] as String?).flatMap { IntentID($0) }
                 )
                 intents.append(intent)
                 let status: String = row["status"]

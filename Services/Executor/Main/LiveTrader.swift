@@ -16,7 +16,9 @@ import Wire
 /// only Binance's -2013 "no such order" makes a resend with the same id safe) → journal updated →
 /// exit orders journaled and sent the same way → fills (user-data stream events through
 /// ``UserDataFills``, REST polling through ``FillSource`` as the fallback; both merged by
-/// ``OrderProgress``) → exit report with the round trip's P&L.
+/// ``OrderProgress``) → exit report with the round trip's P&L. A position is also closed on demand
+/// (an exit signal's close intent, or its time limit): exits cancelled, the rest sold at market,
+/// journaled and resumed the same way (LiveTrader+Close.swift).
 ///
 /// Every step after a crash resumes from the journal (``reconcile()``), so an order is never sent
 /// twice (the client id is the idempotency key, and a journaled order is looked up before it is
@@ -40,14 +42,20 @@ actor LiveTrader {
     let userData: UserDataFills?
 
     var filters: [String: SymbolFilters] = [:]
-    private var bands: [String: PercentPriceBand] = [:]
+    var bands: [String: PercentPriceBand] = [:]
     var orders: [String: OrderRecord] = [:]
-    private var intents: [IntentID: TradeIntent] = [:]
+    var intents: [IntentID: TradeIntent] = [:]
     private var acked: Set<IntentID> = []
     /// Reports already journaled ("<intent id>/<leg>"): a report a crash interrupted is made on
     /// start, and none is made twice.
-    private var reported: Set<String> = []
-    private var traces: [IntentID: (trace: String, cause: String)] = [:]
+    var reported: Set<String> = []
+    var traces: [IntentID: (trace: String, cause: String)] = [:]
+    /// The close intents accepted for each position being closed (their journal status becomes
+    /// `closed`, with what happened, once the position's exit is reported).
+    var closeIntents: [IntentID: Set<IntentID>] = [:]
+    /// Close orders journaled by this process and never sent: the first send needs no query (any
+    /// other unanswered close order is looked up by client order id before it is sent).
+    var freshCloses: Set<String> = []
     /// When each intent arrived (for the intent-to-request-sent latency, logged at debug level).
     private var arrivals: [IntentID: ContinuousClock.Instant] = [:]
     /// One operation at a time: the actor is re-entrant at every `await`, and a poll running while
@@ -114,6 +122,13 @@ actor LiveTrader {
         }
         // Intents journaled before a crash that never got their entry order.
         let statuses = try journal.intentStatuses()
+        // Close intents whose close was journaled: finished with their position (now, if its exit
+        // was reported before the crash).
+        for intent in liveIntents where statuses[intent.id] == "closing" {
+            guard let target = intent.closesIntentID else { continue }
+            closeIntents[target, default: []].insert(intent.id)
+            if reported.contains("\(target.rawValue)/x") { await finishClose(target) }
+        }
         for intent in liveIntents.sorted(by: { $0.id < $1.id }) where statuses[intent.id] == "accepted" && !hasOrder(intent.id, .entry) {
             node.counters.increment("reconcile_resubmitted")
             await submitNow(intent, trace: "", cause: "")
@@ -140,7 +155,7 @@ actor LiveTrader {
         node.counters.set("reconciled", to: 1)
     }
 
-    private func hasOrder(_ intent: IntentID, _ leg: ClientOrderID.Leg) -> Bool { orders[ClientOrderID.make(intent, leg)] != nil }
+    func hasOrder(_ intent: IntentID, _ leg: ClientOrderID.Leg) -> Bool { orders[ClientOrderID.make(intent, leg)] != nil }
 
     // MARK: - Intents
 
@@ -158,10 +173,8 @@ actor LiveTrader {
         traces[intent.id] = (trace, cause)
         let symbol = intent.bar.symbol
         if let target = intent.closesIntentID {
-            // Exit signals are paper-only for now: the live position keeps its take-profit and stop
-            // orders. Refused explicitly (and counted) rather than mistaken for a SELL entry.
-            node.counters.increment("live_close_intents_refused")
-            await refuse(intent, .rejected, "close intents (exit signals) are not supported on the live path yet: \(target) keeps its take-profit and stop")
+            // An exit signal: close the position it names (LiveTrader+Close.swift).
+            await submitClose(intent, target: target)
             return
         }
         if WallClock.now() > intent.expiresAt {
@@ -209,7 +222,7 @@ actor LiveTrader {
         await send(record)
     }
 
-    private func refuse(_ intent: TradeIntent, _ status: IntentAck.Status, _ reason: String) async {
+    func refuse(_ intent: TradeIntent, _ status: IntentAck.Status, _ reason: String) async {
         logger.notice("intent refused", metadata: ["intent.id": "\(intent.id)", "ack.status": "\(status.rawValue)", "reason": "\(reason)"])
         try? await journal.setIntentStatus(intent.id, status.rawValue, reason: reason)
         publishAck(IntentAck(intentID: intent.id, symbol: intent.bar.symbol, status: status, reason: reason))
@@ -218,7 +231,7 @@ actor LiveTrader {
     // MARK: - Sending
 
     /// Sends one journaled order (entry, take-profit, or a watched stop's market sell).
-    private func send(_ record: OrderRecord) async {
+    func send(_ record: OrderRecord) async {
         if let held = client.heldUntil, held > WallClock.now() {
             node.counters.increment("orders_held_rate_limit")
             scheduleRetry()
@@ -233,7 +246,7 @@ actor LiveTrader {
         userData?.expect(record.clientOrderID)
         do throws(BinanceClientError) {
             let order = try await client.newOrder(record.spec.parameters)
-            crash.reach(record.leg == .entry ? .sent : .exitSent)
+            crash.reach(record.leg == .entry ? .sent : record.leg.isClose ? .closeSent : .exitSent)
             await apply(order, to: record, fills: order.fills, source: .answer)
         } catch {
             await failed(record, error)
@@ -313,7 +326,7 @@ actor LiveTrader {
     }
 
     /// A poll right after the rate-limit hold ends (the regular poll may be far away).
-    private func scheduleRetry() {
+    func scheduleRetry() {
         guard let held = client.heldUntil else { return }
         let wait = max(0, held.milliseconds - WallClock.now().milliseconds) + 10
         Task { [weak self] in
@@ -324,7 +337,7 @@ actor LiveTrader {
 
     /// Finds out what Binance has for an order journaled or sent without an answer; sends it (same
     /// client id) only when Binance confirms it has none (-2013).
-    private func resolve(_ record: OrderRecord) async {
+    func resolve(_ record: OrderRecord) async {
         if let held = client.heldUntil, held > WallClock.now() { return }
         do {
             if let order = try await fills.order(symbol: record.spec.symbol, clientOrderID: record.clientOrderID) {
@@ -356,7 +369,7 @@ actor LiveTrader {
     // MARK: - Answers
 
     /// Stores Binance's view of an order and acts on what changed.
-    private func apply(_ order: BinanceOrder, to record: OrderRecord, fills given: [OrderFill]?, source: OrderObservation.Source = .query) async {
+    func apply(_ order: BinanceOrder, to record: OrderRecord, fills given: [OrderFill]?, source: OrderObservation.Source = .query) async {
         await apply(OrderObservation(order, source: source, fills: given), to: record)
     }
 
@@ -388,7 +401,7 @@ actor LiveTrader {
         await consequences(of: r)
     }
 
-    private func store(_ record: OrderRecord) async {
+    func store(_ record: OrderRecord) async {
         orders[record.clientOrderID] = record
         do { try await journal.update(record) } catch {
             node.counters.increment("journal_errors")
@@ -408,7 +421,7 @@ actor LiveTrader {
     }
 
     /// What an order's new state means for its intent.
-    private func consequences(of r: OrderRecord) async {
+    func consequences(of r: OrderRecord) async {
         guard let intent = intents[r.intentID] else { return }
         switch r.leg {
         case .entry:
@@ -433,30 +446,37 @@ actor LiveTrader {
             // nothing executed, that makes every exit leg terminal.
             guard r.state.isTerminal else { return }
             await closeIfDone(intent)
+        case .signal, .timeLimit:
+            guard r.state.isTerminal else { return }
+            if r.executedQuantity == .zero, r.state != .canceled {
+                // Binance refused the close (or it expired unfilled): the exits are already
+                // cancelled, so the position is left without orders. Said loudly.
+                node.counters.increment("closes_failed")
+                logger.error("close order ended with nothing sold: the position has no exit orders left", metadata: [
+                    "intent.id": "\(intent.id)", "order.client_id": "\(r.clientOrderID)", "order.state": "\(r.state)", "reason": "\(r.reason)",
+                ])
+                try? await journal.setIntentStatus(intent.id, "close_failed", reason: r.reason)
+            }
+            await closeIfDone(intent)
         case .list:
             break
         }
     }
 
-    private func fee(of r: OrderRecord) -> Decimal8 {
-        r.commissionQuote + r.commissionBase.multiplied(by: r.averagePrice, rounding: .up)
-    }
+    func fee(of r: OrderRecord) -> Decimal8 { ExitSummary.fee(of: r) }
 
-    /// Reports the exit once the exit legs have sold the whole exit quantity.
-    private func closeIfDone(_ intent: TradeIntent) async {
+    /// Reports the exit once every exit order (take-profit, stop, and a close order when the
+    /// position is being closed) has ended: one report per position (``ExitSummary``).
+    func closeIfDone(_ intent: TradeIntent) async {
         guard let entry = orders[ClientOrderID.make(intent.id, .entry)] else { return }
-        let exits = [ClientOrderID.Leg.takeProfit, .stop].compactMap { orders[ClientOrderID.make(intent.id, $0)] }
-        guard !exits.contains(where: { !$0.state.isTerminal }) else { return }
-        let sold = exits.reduce(Decimal8.zero) { $0 + $1.executedQuantity }
-        guard sold > .zero else { return }
-        let received = exits.reduce(Decimal8.zero) { $0 + $1.cumulativeQuote - $1.commissionQuote }
-        let pnl = received - entry.cumulativeQuote - entry.commissionQuote
-        let last = exits.filter { $0.executedQuantity > .zero }.max { $0.updatedAt < $1.updatedAt }!
-        await report(intent, leg: last.leg == .stop ? .stop : .takeProfit, side: .sell, records: exits, pnl: pnl,
-                     fee: exits.reduce(Decimal8.zero) { $0 + fee(of: $1) })
+        let close = closeRecord(intent.id)
+        let legs = [ClientOrderID.Leg.takeProfit, .stop].compactMap { orders[ClientOrderID.make(intent.id, $0)] }
+        guard let exit = ExitSummary.of(entry: entry, exitLegs: legs, close: close) else { return }
+        await report(intent, leg: exit.leg, side: .sell, records: exit.records, pnl: exit.pnl, fee: exit.fee)
+        if close != nil { await finishClose(intent.id) }
     }
 
-    private func report(_ intent: TradeIntent, leg: ExecutionReport.Leg, side: Side, records: [OrderRecord], pnl: Decimal8, fee: Decimal8) async {
+    func report(_ intent: TradeIntent, leg: ExecutionReport.Leg, side: Side, records: [OrderRecord], pnl: Decimal8, fee: Decimal8) async {
         // One report per intent and side: an exit is reported once, whichever leg closed it.
         let key = "\(intent.id.rawValue)/\(leg == .entry ? "e" : "x")"
         guard reported.insert(key).inserted else { return }
@@ -474,10 +494,10 @@ actor LiveTrader {
         let trace = traces[intent.id] ?? ("", "")
         node.publish(.executionReport(Quorum_V1_ExecutionReport(report)), topic: Topic.executionReport(symbol: report.symbol),
                      eventTime: report.eventTime, traceID: trace.trace, causationID: trace.cause)
-        node.counters.increment("fills_live_\(leg == .entry ? "entry" : leg == .takeProfit ? "take_profit" : "stop")")
+        node.counters.increment("fills_live_\(leg.exitReason ?? "entry")")
     }
 
-    private func publishAck(_ ack: IntentAck) {
+    func publishAck(_ ack: IntentAck) {
         if ack.status == .accepted {
             guard acked.insert(ack.intentID).inserted else { return }
         }
@@ -492,7 +512,7 @@ actor LiveTrader {
     /// exit rows already journaled goes through ``advanceOrders()`` instead).
     private func placeExits(_ intent: TradeIntent) async {
         guard let entry = orders[ClientOrderID.make(intent.id, .entry)], entry.executedQuantity > .zero,
-              !hasOrder(intent.id, .takeProfit), let filters = filters[intent.bar.symbol] else { return }
+              !hasOrder(intent.id, .takeProfit), closeRecord(intent.id) == nil, let filters = filters[intent.bar.symbol] else { return }
         let net = entry.executedQuantity - entry.commissionBase
         let reference = entry.averagePrice
         do {
@@ -536,7 +556,7 @@ actor LiveTrader {
 
     /// The watched stop (exit mode `limit+watch`): cancels the take-profit and sells the rest at market.
     private func triggerStop(_ intent: TradeIntent) async {
-        guard var tp = orders[ClientOrderID.make(intent.id, .takeProfit)], !hasOrder(intent.id, .stop),
+        guard var tp = orders[ClientOrderID.make(intent.id, .takeProfit)], !hasOrder(intent.id, .stop), closeRecord(intent.id) == nil,
               let filters = filters[intent.bar.symbol] else { return }
         if tp.state == .open {
             userData?.expect(tp.clientOrderID)
@@ -581,8 +601,10 @@ actor LiveTrader {
     }
 
     /// Queries (or resolves) every order not known to be finished, or only those `include` picks.
+    /// Unanswered orders of a position being closed are left to ``advanceClose(_:)``: an exit leg
+    /// Binance never got is not sent any more, and the close order is sent only once the exits have ended.
     func advanceOrders(where include: (OrderRecord) -> Bool = { _ in true }) async {
-        let pending = orders.values.filter { !$0.state.isTerminal && include($0) }.sorted { ($0.updatedAt, $0.clientOrderID) < ($1.updatedAt, $1.clientOrderID) }
+        let pending = orders.values.filter { !$0.state.isTerminal && include($0) && !($0.state.isUnresolved && isClosing($0.intentID)) }.sorted { ($0.updatedAt, $0.clientOrderID) < ($1.updatedAt, $1.clientOrderID) }
         for record in pending {
             guard let current = orders[record.clientOrderID], !current.state.isTerminal else { continue }
             if current.state.isUnresolved {
@@ -614,6 +636,11 @@ actor LiveTrader {
                 continue
             }
             guard let entry = orders[ClientOrderID.make(intent.id, .entry)], entry.state.isTerminal, entry.executedQuantity > .zero else { continue }
+            if isClosing(intent.id) {
+                // Closing (an exit signal or the time limit): no exits placed, no stop watched.
+                await advanceClose(intent.id)
+                continue
+            }
             guard let tp = orders[ClientOrderID.make(intent.id, .takeProfit)] else {
                 await placeExits(intent)
                 continue

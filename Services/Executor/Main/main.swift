@@ -18,7 +18,8 @@ import Wire
 // fills slip by SLIPPAGE_BPS. Taker fills pay TAKER_FEE_RATE, the take-profit LIMIT MAKER_FEE_RATE;
 // per division from QUORUM_CONFIG when set.
 // Live mode (ENABLE_LIVE_TRADING=1 and keys): intents without the shadow flag become Binance orders
-// through LiveTrader (journal first, crash-safe); shadow intents are still paper-filled.
+// through LiveTrader (journal first, crash-safe); close intents and time limits close live positions
+// (exits cancelled, the rest sold at market); shadow intents are still paper-filled.
 // Publishes exec.ack., exec.report.<SYM>. and exec.mark.<SYM>.; the mode is printed at start and
 // carried in every heartbeat (counter mode_live or mode_shadow = 1).
 await ServiceMain.run(service: "executor") { env in
@@ -203,16 +204,11 @@ await ServiceMain.run(service: "executor") { env in
                     }
                 }
                 if let liveIntent, let trader {
-                    if let bars = liveIntent.timeLimitBars {
-                        // Not implemented on the live path yet: the position keeps its take-profit and
-                        // stop orders until one fills. Said once per intent, and counted.
-                        node.logger.notice("time limit ignored by the live path", metadata: [
-                            "intent": "\(liveIntent.id)", "time_limit_bars": "\(bars)",
-                            "detail": "live exits are the take-profit and the stop only; paper fills honour the limit",
-                        ])
-                        node.counters.increment("live_time_limits_ignored")
-                    }
                     await trader.submit(liveIntent, trace: trace, cause: cause, receivedAt: arrival)
+                }
+                // Closed klines drive the live positions' time limits (the paper core saw them above).
+                if let trader, case .kline(let kline) = input, kline.isClosed {
+                    await trader.closedKline(kline)
                 }
             }
         }
