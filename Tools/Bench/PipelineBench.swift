@@ -50,7 +50,8 @@ enum PipelineBench {
             "predictor": ["MODEL_DIR": models, "MODEL_NAME": model.metadata.name],
             "ensemble": ["ENSEMBLE_MODELS": "\(model.metadata.name):1"],
             "riskgate": [:],
-            "executor": ["DATA_DIR": dir.appendingPathComponent("data").path],
+            // A replay: paper fills on the klines (the Executor's default walks live books, which a replay has not).
+            "executor": ["DATA_DIR": dir.appendingPathComponent("data").path, "SHADOW_FILLS": "kline"],
             "collector": ["REPLAY_FILE": data, "REPLAY_FROM": from, "REPLAY_TO": to, "REPLAY_SPEED": String(speed),
                           "REPLAY_WAIT_FOR_SUBSCRIBERS": "features,predictor,ensemble,riskgate,executor"],
         ]

@@ -65,6 +65,9 @@ public struct BookPaperCore: Sendable {
 
     public var openPositionCount: Int { positions.count }
 
+    /// Whether a book of `symbol` has arrived.
+    public func hasBook(_ symbol: String) -> Bool { books[symbol] != nil }
+
     public mutating func handle(_ input: Input, now: Timestamp) -> [ExecutorCore.Output] {
         switch input {
         case .intent(let intent):
@@ -123,13 +126,8 @@ public struct BookPaperCore: Sendable {
             [.ack(IntentAck(intentID: intent.id, symbol: symbol, status: .rejected, reason: reason))]
         }
         guard let target = intent.closesIntentID else { return [] }
-        if intent.side != .sell { return refuse("invalid close intent: side must be SELL, got \(intent.side.rawValue)") }
-        guard var position = positions[target] else {
-            return refuse("no_position: intent \(target) is not in a position here (unknown, already exited or expired)")
-        }
-        if position.intent.bar.symbol != symbol {
-            return refuse("invalid close intent: \(target) is a \(position.intent.bar.symbol) position, not \(symbol)")
-        }
+        if let reason = ExecutorCore.closeRefusal(intent, target: target, positionSymbol: positions[target]?.intent.bar.symbol) { return refuse(reason) }
+        guard var position = positions[target] else { return [] }
         guard position.entryNotional != nil else {
             return refuse("no_position: intent \(target) has not entered yet (no book has filled its entry)")
         }

@@ -243,13 +243,8 @@ public struct ExecutorCore: Sendable {
             [.ack(IntentAck(intentID: intent.id, symbol: symbol, status: .rejected, reason: reason))]
         }
         guard let target = intent.closesIntentID else { return [] }
-        if intent.side != .sell { return refuse("invalid close intent: side must be SELL, got \(intent.side.rawValue)") }
-        guard var position = live[target] else {
-            return refuse("no_position: intent \(target) is not in a position here (unknown, already exited or expired)")
-        }
-        if position.intent.bar.symbol != symbol {
-            return refuse("invalid close intent: \(target) is a \(position.intent.bar.symbol) position, not \(symbol)")
-        }
+        if let reason = Self.closeRefusal(intent, target: target, positionSymbol: live[target]?.intent.bar.symbol) { return refuse(reason) }
+        guard var position = live[target] else { return [] }
         let closeAt = intent.bar.next.openTime
         if closeAt <= position.entryOpenTime {
             return refuse("no_position: intent \(target) enters at \(position.entryOpenTime), not before the exit time \(closeAt)")
@@ -262,6 +257,15 @@ public struct ExecutorCore: Sendable {
             outputs += advance(target, on: kline)
         }
         return outputs
+    }
+
+    /// Why a close intent for `target` is refused by a paper core, whose position of that id is on
+    /// `positionSymbol` (nil: no position of that id here), or nil.
+    static func closeRefusal(_ intent: TradeIntent, target: IntentID, positionSymbol: String?) -> String? {
+        if intent.side != .sell { return "invalid close intent: side must be SELL, got \(intent.side.rawValue)" }
+        guard let positionSymbol else { return "no_position: intent \(target) is not in a position here (unknown, already exited or expired)" }
+        if positionSymbol != intent.bar.symbol { return "invalid close intent: \(target) is a \(positionSymbol) position, not \(intent.bar.symbol)" }
+        return nil
     }
 
     /// Why an intent is refused at once, or nil.

@@ -34,6 +34,16 @@ extension LiveTrader {
     /// Whether the position is being (or was) closed on demand.
     func isClosing(_ id: IntentID) -> Bool { closeRecord(id) != nil }
 
+    /// The position's journaled exit legs (take-profit, stop).
+    func exitLegs(_ id: IntentID) -> [OrderRecord] {
+        [ClientOrderID.Leg.takeProfit, .stop].compactMap { orders[ClientOrderID.make(id, $0)] }
+    }
+
+    /// What the exit legs have sold so far.
+    private func soldByExits(_ id: IntentID) -> Decimal8 {
+        exitLegs(id).reduce(Decimal8.zero) { $0 + $1.executedQuantity }
+    }
+
     // MARK: - Starting a close
 
     /// A close intent (already journaled by the shell): the position it names is closed, or the
@@ -46,7 +56,7 @@ extension LiveTrader {
             await self.refuse(intent, .rejected, reason)
         }
         if intent.side != .sell { return await refuse("invalid close intent: side must be SELL, got \(intent.side.rawValue)") }
-        if isClosing(target), !reported.contains("\(target.rawValue)/x") {
+        if isClosing(target), !exitReported(target) {
             // Already closing (another signal, the time limit, or this intent again after a restart).
             closeIntents[target, default: []].insert(intent.id)
             try? await journal.setIntentStatus(intent.id, "closing", reason: "closes \(target)")
@@ -60,7 +70,7 @@ extension LiveTrader {
         if position.bar.symbol != intent.bar.symbol {
             return await refuse("invalid close intent: \(target) is a \(position.bar.symbol) position, not \(intent.bar.symbol)")
         }
-        if reported.contains("\(target.rawValue)/x") {
+        if exitReported(target) {
             return await refuse("no open position for \(target): already closed")
         }
         guard entry.state.isTerminal, entry.executedQuantity > .zero else {
@@ -97,7 +107,7 @@ extension LiveTrader {
     private func timeLimitsDue(on kline: Kline) -> [TradeIntent] {
         intents.values.filter { intent in
             guard let bars = intent.timeLimitBars, bars > 0, !intent.isClose, intent.bar.symbol == kline.symbol,
-                  intent.bar.interval == kline.interval, !isClosing(intent.id), !reported.contains("\(intent.id.rawValue)/x"),
+                  intent.bar.interval == kline.interval, !isClosing(intent.id), !exitReported(intent.id),
                   let entry = orders[ClientOrderID.make(intent.id, .entry)], entry.state.isTerminal, entry.executedQuantity > .zero
             else { return false }
             let first = LiveClose.entryBarOpen(intentBar: intent.bar, filledAt: entry.updatedAt)
@@ -109,8 +119,7 @@ extension LiveTrader {
     /// Returns false when it could not be journaled (nothing else is done then).
     func startClose(_ intent: TradeIntent, leg: ClientOrderID.Leg, closeIntent: IntentID?) async -> Bool {
         guard let entry = orders[ClientOrderID.make(intent.id, .entry)] else { return false }
-        let sold = [ClientOrderID.Leg.takeProfit, .stop].compactMap { orders[ClientOrderID.make(intent.id, $0)] }
-            .reduce(Decimal8.zero) { $0 + $1.executedQuantity }
+        let sold = soldByExits(intent.id)
         // Provisional: the quantity is fixed once every exit leg has ended (``advanceClose(_:)``).
         let left = entry.executedQuantity - entry.commissionBase - sold
         let spec = OrderSpec(symbol: intent.bar.symbol, side: .sell, kind: .market, quantity: max(Decimal8.zero, left),
@@ -144,8 +153,7 @@ extension LiveTrader {
         guard let intent = intents[id], let close = closeRecord(id), close.state.isUnresolved,
               let entry = orders[ClientOrderID.make(id, .entry)], let filters = filters[close.spec.symbol] else { return }
         guard await endExits(intent) else { return }
-        let sold = [ClientOrderID.Leg.takeProfit, .stop].compactMap { orders[ClientOrderID.make(id, $0)] }
-            .reduce(Decimal8.zero) { $0 + $1.executedQuantity }
+        let sold = soldByExits(id)
         let decision = LiveClose.order(filters: filters, netQuantity: entry.executedQuantity - entry.commissionBase, soldByExits: sold,
                                        referencePrice: entry.averagePrice, clientOrderID: close.clientOrderID)
         switch decision {
@@ -207,9 +215,7 @@ extension LiveTrader {
     /// Ends every exit leg of a closing position: unanswered ones are looked up (and, when Binance
     /// never got them, never sent), open ones cancelled. True once every exit leg has ended.
     private func endExits(_ intent: TradeIntent) async -> Bool {
-        func legs() -> [OrderRecord] {
-            [ClientOrderID.Leg.takeProfit, .stop].compactMap { orders[ClientOrderID.make(intent.id, $0)] }
-        }
+        func legs() -> [OrderRecord] { exitLegs(intent.id) }
         for leg in legs() where leg.state.isUnresolved {
             do {
                 if let found = try await fills.order(symbol: leg.spec.symbol, clientOrderID: leg.clientOrderID) {

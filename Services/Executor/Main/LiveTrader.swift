@@ -127,7 +127,7 @@ actor LiveTrader {
         for intent in liveIntents where statuses[intent.id] == "closing" {
             guard let target = intent.closesIntentID else { continue }
             closeIntents[target, default: []].insert(intent.id)
-            if reported.contains("\(target.rawValue)/x") { await finishClose(target) }
+            if exitReported(target) { await finishClose(target) }
         }
         for intent in liveIntents.sorted(by: { $0.id < $1.id }) where statuses[intent.id] == "accepted" && !hasOrder(intent.id, .entry) {
             node.counters.increment("reconcile_resubmitted")
@@ -470,16 +470,20 @@ actor LiveTrader {
     func closeIfDone(_ intent: TradeIntent) async {
         guard let entry = orders[ClientOrderID.make(intent.id, .entry)] else { return }
         let close = closeRecord(intent.id)
-        let legs = [ClientOrderID.Leg.takeProfit, .stop].compactMap { orders[ClientOrderID.make(intent.id, $0)] }
-        guard let exit = ExitSummary.of(entry: entry, exitLegs: legs, close: close) else { return }
+        guard let exit = ExitSummary.of(entry: entry, exitLegs: exitLegs(intent.id), close: close) else { return }
         await report(intent, leg: exit.leg, side: .sell, records: exit.records, pnl: exit.pnl, fee: exit.fee)
         if close != nil { await finishClose(intent.id) }
     }
 
+    /// The key of an intent's report in ``reported``: one per side ("e" entry, "x" any exit).
+    static func reportKey(_ id: IntentID, entry: Bool) -> String { "\(id.rawValue)/\(entry ? "e" : "x")" }
+
+    /// Whether the position's exit has been reported (it is finished).
+    func exitReported(_ id: IntentID) -> Bool { reported.contains(Self.reportKey(id, entry: false)) }
+
     func report(_ intent: TradeIntent, leg: ExecutionReport.Leg, side: Side, records: [OrderRecord], pnl: Decimal8, fee: Decimal8) async {
         // One report per intent and side: an exit is reported once, whichever leg closed it.
-        let key = "\(intent.id.rawValue)/\(leg == .entry ? "e" : "x")"
-        guard reported.insert(key).inserted else { return }
+        guard reported.insert(Self.reportKey(intent.id, entry: leg == .entry)).inserted else { return }
         let quantity = records.reduce(Decimal8.zero) { $0 + $1.executedQuantity }
         let quote = records.reduce(Decimal8.zero) { $0 + $1.cumulativeQuote }
         let main = records.filter { $0.executedQuantity > .zero }.max { $0.updatedAt < $1.updatedAt } ?? records[0]

@@ -100,6 +100,7 @@ await ServiceMain.run(service: "executor") { env in
         var core = ExecutorCore(configuration: configuration, journal: intents, finished: finished)
         let fillsOnBooks = shadowFills == "book"
         var bookCore = BookPaperCore(configuration: configuration, journal: intents)
+        var klinesWithoutBook: [String: Int] = [:]
         node.logger.info("journal opened", metadata: ["journal.path": "\(path)", "journal.intents": "\(intents.count)", "journal.finished": "\(finished.count)"])
 
         let trader: LiveTrader?
@@ -177,7 +178,19 @@ await ServiceMain.run(service: "executor") { env in
                 } else if let input {
                     var produced = core.handle(input, now: WallClock.now())
                     // Book fills: entries still waiting for a first book expire on the klines' beat.
-                    if fillsOnBooks, case .kline = input { produced += bookCore.expireWaiting(now: WallClock.now()) }
+                    if fillsOnBooks, case .kline(let kline) = input {
+                        produced += bookCore.expireWaiting(now: WallClock.now())
+                        // Klines without any book: a replay, or a Collector not publishing books.
+                        // Said once per symbol (after a few closed klines, books may start later).
+                        if kline.isClosed, !bookCore.hasBook(kline.symbol) {
+                            klinesWithoutBook[kline.symbol, default: 0] += 1
+                            if klinesWithoutBook[kline.symbol] == 3 {
+                                node.counters.increment("book_fills_without_books")
+                                node.logger.warning("SHADOW_FILLS=book but no book on the bus: paper entries cannot fill (replays need SHADOW_FILLS=kline)",
+                                                    metadata: ["symbol": "\(kline.symbol)", "topic": "\(Topic.book(symbol: kline.symbol))"])
+                            }
+                        }
+                    }
                     outputs = produced
                 } else {
                     outputs = []
